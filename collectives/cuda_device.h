@@ -1,0 +1,49 @@
+// GPU detection and description, safe to call before any other CUDA call and in binaries built
+// without CUDA. The harness asks probe_gpus() first to choose between CPU and CUDA mode: with the
+// static CUDA runtime, a machine without a driver or device answers here with a reason instead of
+// failing later.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace fb {
+
+struct GpuProbe {
+  int count = 0;       // usable CUDA devices visible to this process
+  std::string reason;  // why count is 0 ("built without CUDA", "no CUDA driver ...", ...)
+};
+
+// cudaGetDeviceCount, with every failure (no driver, stub library, no device) mapped to count 0
+// and a one-line reason. Never throws.
+GpuProbe probe_gpus();
+
+struct GpuInfo {
+  int index = -1;
+  std::string name;        // "NVIDIA H100 80GB HBM3"
+  std::string pci_bus_id;  // "0000:3B:00.0"
+  int cc_major = 0, cc_minor = 0;
+  int sm_count = 0;
+  std::size_t memory_bytes = 0;
+};
+
+// Description of device `dev`; throws std::runtime_error if it cannot be queried.
+GpuInfo gpu_info(int dev);
+inline std::string gpu_name(int dev) { return gpu_info(dev).name; }
+inline std::string gpu_pci_bus_id(int dev) { return gpu_info(dev).pci_bus_id; }
+
+// "13.0" style versions; "none" when absent (driver missing or built without CUDA).
+std::string cuda_runtime_version();
+std::string cuda_driver_version();
+
+// The device a process uses: its local rank (times GPUs per process) modulo the devices visible,
+// so `mpirun -np 8` on an 8-GPU node gives each rank its own GPU.
+inline int gpu_for_local_rank(int local_rank, int gpus_per_process, int device_count) {
+  if (device_count <= 0) return -1;
+  return (local_rank * (gpus_per_process > 0 ? gpus_per_process : 1)) % device_count;
+}
+
+// cudaSetDevice(dev); throws std::runtime_error with the CUDA error on failure.
+void select_gpu(int dev);
+
+}  // namespace fb
