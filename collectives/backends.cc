@@ -1,0 +1,27 @@
+// The backend registry: one line per backend. A backend compiled out keeps its line, with the
+// reason, so --help and errors can say why it is missing.
+#include "collectives/backend.h"
+#include "collectives/backend_mpi.h"
+#include "fb_config.h"
+
+namespace fb {
+
+const std::vector<BackendDef>& all_backends() {
+  static const std::vector<BackendDef> kAll = {
+#if FB_HAVE_MPI
+    {"mpi", "the MPI library's collectives", &make_mpi_backend, ""},
+#else
+    {"mpi", "the MPI library's collectives", nullptr, "built without MPI (WITH_MPI=OFF)"},
+#endif
+  };
+  return kAll;
+}
+
+const BackendDef* find_backend(std::string_view name) {
+  for (const auto& def : all_backends()) {
+    if (name == def.name) return &def;
+  }
+  return nullptr;
+}
+
+}  // namespace fb

@@ -1,0 +1,77 @@
+// The collective registry: what each collective moves, how its bus bandwidth is defined, how its
+// buffers are laid out, and what a correct result is. The harness sizes, checks and reports only
+// through these records; a new collective is one coll_*.cc file plus one line in registry.cc.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "kernels/dtype.h"
+#include "kernels/ops.h"
+
+namespace fb {
+
+enum class CollKind {
+  kAllReduce,
+  kAllGather,
+  kReduceScatter,
+  kBroadcast,
+  kReduce,
+  kAlltoall,
+  kSendRecv
+};
+
+// Element counts of one call, with nccl-tests' meaning of the requested size.
+struct CollCounts {
+  std::size_t send_count = 0;  // elements in each rank's send buffer
+  std::size_t recv_count = 0;  // elements in each rank's receive buffer
+  std::size_t param_count =
+      0;                  // the count argument of the call (per-rank chunk for gather/scatter)
+  std::size_t bytes = 0;  // the "size" column: algbw = bytes / time
+};
+
+// Everything that determines a rank's input and expected output.
+struct DataContext {
+  DType dtype = DType::kFloat;
+  RedOp op = RedOp::kSum;  // only for collectives that reduce
+  int root = 0;
+  int rank = 0;
+  int nranks = 1;
+  std::uint64_t seed = 0;
+  CollCounts counts;
+  bool in_place = false;
+};
+
+// Region of the receive buffer that holds a defined result on this rank.
+struct CheckRegion {
+  std::size_t first = 0;  // element offset into the receive buffer
+  std::size_t count = 0;
+};
+
+struct CollectiveDef {
+  const char* name;
+  CollKind kind;
+  bool uses_op;
+  bool uses_root;
+  // Counts for a requested size in bytes (rounded down to whole elements / chunks).
+  CollCounts (*counts)(std::size_t bytes, std::size_t elem_size, int nranks);
+  // busbw = algbw * factor: the fraction of data that crosses the slowest link of an optimal
+  // algorithm, so busbw is comparable to the hardware peak (nccl-tests' PERFORMANCE.md).
+  double (*bus_bw_factor)(int nranks);
+  // Element offset in the receive buffer where the input lives when running in place.
+  std::size_t (*in_place_input_offset)(const DataContext& ctx);
+  // Writes this rank's input (send_count elements) to `input`.
+  void (*fill_input)(const DataContext& ctx, void* input);
+  // Writes the expected contents of the check region to `expected` and returns the region.
+  CheckRegion (*expected)(const DataContext& ctx, void* expected);
+};
+
+const std::vector<const CollectiveDef*>& all_collectives();
+const CollectiveDef* find_collective(std::string_view name);
+
+// Value domain of a collective's data: reductions use the op's domain, the others the sum domain.
+inline RedOp data_op(const CollectiveDef& def, RedOp op) { return def.uses_op ? op : RedOp::kSum; }
+
+}  // namespace fb

@@ -1,0 +1,42 @@
+// The control plane every backend and the harness share: who am I, how many of us, barrier and
+// the few small reductions the harness needs (times, error flags). MPI_COMM_WORLD when built with
+// MPI and launched by mpirun; a single rank otherwise.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fb {
+
+class World {
+ public:
+  virtual ~World() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Ranks on the same host as this one, and this rank's index among them.
+  virtual int local_rank() const = 0;
+  virtual int local_size() const = 0;
+  virtual void barrier() = 0;
+  // Element-wise reductions over all ranks, result on every rank.
+  virtual void allreduce_max(double* values, int n) = 0;
+  virtual void allreduce_min(double* values, int n) = 0;
+  virtual void allreduce_sum(double* values, int n) = 0;
+  // Every rank's string, on every rank (host names, bindings, device names).
+  virtual std::vector<std::string> allgather_string(const std::string& s) = 0;
+  // Root's bytes to every rank (e.g. an ncclUniqueId).
+  virtual void broadcast_bytes(void* data, int bytes, int root) = 0;
+  // Ends every rank of the job with this exit code (MPI_Abort under MPI).
+  [[noreturn]] virtual void abort(int code) = 0;
+  virtual std::string library_version() const = 0;
+  // Native handle (MPI_Comm as an integer-sized value) for backends that need it; 0 if none.
+  virtual void* native_handle() { return nullptr; }
+};
+
+// MPI world if the binary was built with MPI (initialises MPI with MPI_THREAD_MULTIPLE when
+// available, so the watchdog thread may talk), otherwise a single-rank world.
+std::unique_ptr<World> make_world(int* argc, char*** argv);
+// A single-rank world (no MPI), for tests and non-collective subcommands.
+std::unique_ptr<World> make_single_world();
+
+}  // namespace fb

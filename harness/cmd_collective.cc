@@ -1,0 +1,227 @@
+// `fabricbench <collective> [flags]`: measure one collective over a sweep of sizes.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collectives/backend.h"
+#include "collectives/cuda_device.h"
+#include "collectives/world.h"
+#include "fb_config.h"
+#include "harness/commands.h"
+#include "harness/options.h"
+#include "harness/report.h"
+#include "harness/runner.h"
+#include "harness/sysinfo.h"
+#include "harness/watchdog.h"
+
+namespace fb {
+namespace {
+
+// Every rank learns whether any rank failed; the failing rank has printed its own line.
+bool any_rank_failed(World& world, bool failed) {
+  double f = failed ? 1.0 : 0.0;
+  world.allreduce_max(&f, 1);
+  return f > 0;
+}
+
+struct DeviceDecision {
+  DeviceKind kind = DeviceKind::kCpu;
+  std::string reason;  // why this device
+  std::string error;   // non-empty: cannot run
+};
+
+DeviceDecision choose_device(DeviceChoice choice) {
+  DeviceDecision d;
+  if (choice == DeviceChoice::kCpu) {
+    d.reason = "CPU mode: --device cpu";
+    return d;
+  }
+  const GpuProbe probe = probe_gpus();
+  if (probe.count > 0) {
+    d.kind = DeviceKind::kCuda;
+    d.reason = "CUDA mode: " + std::to_string(probe.count) + " GPU(s) visible";
+    return d;
+  }
+  if (choice == DeviceChoice::kCuda) {
+    d.error = "--device cuda but no usable GPU: " + probe.reason;
+    return d;
+  }
+  d.reason = "CPU mode: no usable GPU (" + probe.reason + "); host buffers, CPU reduction kernels";
+  return d;
+}
+
+}  // namespace
+
+int cmd_collective(int argc, char** argv) {
+  std::unique_ptr<World> world = make_world(&argc, &argv);
+  const bool root_rank = world->rank() == 0;
+  auto say = [&](const std::string& line) {
+    if (root_rank) std::fprintf(stderr, "fabricbench: %s\n", line.c_str());
+  };
+
+  std::vector<std::string> args(argv, argv + argc);
+  ParseOutcome parsed = parse_run_options(args);
+  if (!parsed.options) {
+    if (parsed.exit_code == 0) {
+      if (root_rank) std::fputs(parsed.output.c_str(), stdout);
+      return 0;
+    }
+    say(parsed.output);
+    return parsed.exit_code;
+  }
+  RunOptions opts = std::move(*parsed.options);
+  if (opts.root >= world->size()) {
+    say("-r/--root " + std::to_string(opts.root) + " is not a rank (the job has " +
+        std::to_string(world->size()) + " ranks)");
+    return 2;
+  }
+
+  // Output files are checked before anything runs, so a typo costs nothing.
+  std::string path_error;
+  if (root_rank) {
+    for (const std::string* p : {&opts.json_path, &opts.csv_path}) {
+      if (!p->empty() && path_error.empty()) path_error = check_output_path(*p);
+    }
+  }
+  if (any_rank_failed(*world, !path_error.empty())) {
+    say(path_error);
+    return 2;
+  }
+
+  const DeviceDecision device = choose_device(opts.device);
+  if (any_rank_failed(*world, !device.error.empty())) {
+    say(device.error);
+    return 2;
+  }
+  const bool device_buffers = device.kind == DeviceKind::kCuda;
+
+  const SweepPlan plan = plan_sweep(opts, world->size(), device_buffers);
+  const std::string mem_error = check_memory(plan, world->local_size(), available_memory_bytes());
+  if (any_rank_failed(*world, !mem_error.empty())) {
+    say(mem_error);
+    return 2;
+  }
+
+  BindResult bind;
+  if (opts.bind) {
+    bind = bind_rank(world->local_rank(), world->local_size(), "");
+  } else {
+    bind.description = "not bound (--no-bind)";
+  }
+
+  BackendOptions bopts;
+  bopts.device = device.kind;
+  bopts.algo = opts.algo;
+  bopts.blocking = opts.blocking;
+  bopts.cuda_graph = opts.cuda_graph;
+  bopts.gpus_per_process = opts.gpus_per_process;
+  std::unique_ptr<Backend> backend;
+  std::string backend_error;
+  try {
+    backend = find_backend(opts.backend)->make(*world, bopts);
+    if (!backend->supports(*opts.collective)) {
+      backend_error = "backend " + opts.backend + " does not support " + opts.collective->name;
+    }
+  } catch (const std::exception& e) {
+    backend_error = e.what();
+  }
+  if (any_rank_failed(*world, !backend_error.empty())) {
+    if (!backend_error.empty()) {
+      std::fprintf(stderr, "fabricbench: rank %d: %s\n", world->rank(), backend_error.c_str());
+    }
+    return 2;
+  }
+
+  // Metadata: what ran, where, with what.
+  nlohmann::json meta;
+  meta["tool"] = "fabricbench";
+  meta["version"] = FB_VERSION;
+  meta["git_commit"] = FB_GIT_COMMIT;
+  meta["build_type"] = FB_BUILD_TYPE;
+  meta["command_line"] = opts.argv;
+  meta["start_time"] = utc_now();
+  meta["collective"] = opts.collective->name;
+  meta["backend"] = backend->name();
+  meta["algorithm"] = opts.backend == "own" ? opts.algo : "library";
+  meta["device"] = device_buffers ? "cuda" : "cpu";
+  meta["device_reason"] = device.reason;
+  meta["nranks"] = world->size();
+  meta["sweep"] = {{"minbytes", opts.min_bytes},
+                   {"maxbytes", opts.max_bytes},
+                   {"stepbytes", opts.step_bytes},
+                   {"stepfactor", opts.step_factor},
+                   {"iters", opts.iters},
+                   {"warmup_iters", opts.warmup_iters},
+                   {"check_iters", opts.check_iters},
+                   {"average", static_cast<int>(opts.average)},
+                   {"run_cycles", opts.run_cycles},
+                   {"timeout_s", opts.timeout_s},
+                   {"seed", opts.seed}};
+  meta["mpi_library"] = world->library_version();
+  meta["cuda_runtime"] = cuda_runtime_version();
+  meta["cuda_driver"] = cuda_driver_version();
+  nlohmann::json backend_meta = nlohmann::json::object();
+  backend->describe(backend_meta);
+  meta["backend_info"] = backend_meta;
+  const std::string device_name = device_buffers ? "cuda" : "cpu";
+  const std::vector<std::string> hosts = world->allgather_string(hostname());
+  const std::vector<std::string> cpusets = world->allgather_string(current_cpuset());
+  const std::vector<std::string> binds = world->allgather_string(bind.description);
+  const std::vector<std::string> pids = world->allgather_string(std::to_string(getpid()));
+  nlohmann::json ranks = nlohmann::json::array();
+  for (int r = 0; r < world->size(); ++r) {
+    const auto i = static_cast<std::size_t>(r);
+    ranks.push_back({{"rank", r},
+                     {"host", hosts[i]},
+                     {"pid", std::stoll(pids[i])},
+                     {"device", device_name},
+                     {"cpuset", cpusets[i]},
+                     {"binding", binds[i]}});
+  }
+  meta["ranks"] = ranks;
+  if (root_rank) meta["machine"] = machine_summary();
+
+  std::vector<std::unique_ptr<Reporter>> reporters;
+  if (root_rank) {
+    std::fprintf(stdout, "# %s\n", device.reason.c_str());
+    if (!opts.quiet_header) reporters.push_back(make_console_reporter(stdout));
+    if (!opts.json_path.empty()) reporters.push_back(make_json_reporter(opts.json_path));
+    if (!opts.csv_path.empty()) reporters.push_back(make_csv_reporter(opts.csv_path));
+    for (auto& r : reporters) r->begin(meta);
+  }
+
+  Watchdog watchdog(*world, opts.timeout_s);
+  RunSummary summary;
+  std::string run_error;
+  try {
+    summary =
+        run_sweep(opts, *backend, *world, &watchdog, device_buffers, [&](const SizeResult& row) {
+          for (auto& r : reporters) r->add(row);
+        });
+  } catch (const std::exception& e) {
+    run_error = e.what();
+  }
+  if (!run_error.empty()) {
+    // A rank that fails mid-sweep cannot rejoin the others' collectives: end the job.
+    std::fprintf(stderr, "fabricbench: rank %d: %s\n", world->rank(), run_error.c_str());
+    world->abort(3);
+  }
+  summary.end_time = utc_now();
+  try {
+    for (auto& r : reporters) r->finish(summary);
+  } catch (const std::exception& e) {
+    say(std::string("writing results failed: ") + e.what());
+    return 3;
+  }
+  if (summary.wrong_total > 0) {
+    say(std::to_string(summary.wrong_total) + " wrong elements: results are not correct");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace fb

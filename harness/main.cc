@@ -1,0 +1,40 @@
+// fabricbench: one binary, one subcommand per collective plus the model and publishing tools.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "collectives/collective.h"
+#include "harness/commands.h"
+#include "harness/options.h"
+
+namespace fb {
+namespace {
+
+// The tool subcommands; the collectives come from their registry.
+const Command kCommands[] = {
+    {"__placeholder__", "", nullptr},
+};
+
+}  // namespace
+}  // namespace fb
+
+int main(int argc, char** argv) {
+  using namespace fb;
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    std::fputs(top_level_help().c_str(), argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string sub = argv[1];
+  try {
+    if (find_collective(sub) != nullptr) return cmd_collective(argc - 1, argv + 1);
+    for (const Command& c : kCommands) {
+      if (c.run != nullptr && sub == c.name) return c.run(argc - 1, argv + 1);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fabricbench: %s\n", e.what());
+    return 3;
+  }
+  std::fprintf(stderr, "fabricbench: unknown command '%s' (see fabricbench --help)\n", sub.c_str());
+  return 2;
+}

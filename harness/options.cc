@@ -1,0 +1,270 @@
+#include "harness/options.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+namespace fb {
+
+std::size_t parse_size(const std::string& text) {
+  if (text.empty()) throw std::invalid_argument("empty size");
+  std::size_t pos = 0;
+  while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
+  if (pos == 0) throw std::invalid_argument("size '" + text + "' is not a non-negative number");
+  std::string suffix = text.substr(pos);
+  for (auto& ch : suffix) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (suffix.size() >= 2 && suffix.substr(suffix.size() - 2) == "IB") {
+    suffix.resize(suffix.size() - 2);
+    if (suffix.empty()) throw std::invalid_argument("size '" + text + "' has an unknown suffix");
+  } else if (suffix.size() == 2 && suffix[1] == 'B') {
+    suffix.resize(1);
+  } else if (suffix == "B") {
+    suffix.clear();
+  }
+  int shift = 0;
+  if (suffix == "K") {
+    shift = 10;
+  } else if (suffix == "M") {
+    shift = 20;
+  } else if (suffix == "G") {
+    shift = 30;
+  } else if (suffix == "T") {
+    shift = 40;
+  } else if (!suffix.empty()) {
+    throw std::invalid_argument("size '" + text + "' has an unknown suffix (use K, M, G or T)");
+  }
+  const std::string digits = text.substr(0, pos);
+  if (digits.size() > 19) throw std::invalid_argument("size '" + text + "' is too large");
+  const unsigned long long value = std::stoull(digits);
+  const unsigned long long limit = std::numeric_limits<std::size_t>::max() >> shift;
+  if (value > limit) throw std::invalid_argument("size '" + text + "' is too large");
+  return static_cast<std::size_t>(value << shift);
+}
+
+std::string format_size(std::size_t bytes) {
+  static const char* kSuffix[] = {"", "K", "M", "G", "T"};
+  int i = 0;
+  while (i < 4 && bytes != 0 && bytes % 1024 == 0) {
+    bytes /= 1024;
+    ++i;
+  }
+  return std::to_string(bytes) + kSuffix[i];
+}
+
+std::vector<std::size_t> make_sweep(std::size_t min_bytes, std::size_t max_bytes,
+                                    std::size_t step_bytes, double step_factor) {
+  std::vector<std::size_t> sizes;
+  for (std::size_t s = min_bytes; s <= max_bytes;) {
+    sizes.push_back(s);
+    std::size_t next;
+    if (step_factor > 1.0) {
+      const double n = std::floor(static_cast<double>(s) * step_factor);
+      next =
+          n >= static_cast<double>(max_bytes) + 1.0 ? max_bytes + 1 : static_cast<std::size_t>(n);
+      if (next <= s) next = s + 1;  // tiny sizes with factors close to 1 still advance
+    } else {
+      if (step_bytes == 0 || s > max_bytes - step_bytes) break;
+      next = s + step_bytes;
+    }
+    if (next > max_bytes) break;
+    s = next;
+  }
+  return sizes;
+}
+
+namespace {
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : " ") + n;
+  return out;
+}
+
+std::vector<std::string> dtype_names() {
+  std::vector<std::string> out;
+  for (const auto& d : all_dtypes()) out.emplace_back(d.name);
+  return out;
+}
+std::vector<std::string> redop_names() {
+  std::vector<std::string> out;
+  for (const auto& o : all_redops()) out.emplace_back(o.name);
+  return out;
+}
+std::vector<std::string> collective_names() {
+  std::vector<std::string> out;
+  for (const auto* c : all_collectives()) out.emplace_back(c->name);
+  return out;
+}
+std::vector<std::string> backend_names() {
+  std::vector<std::string> out;
+  for (const auto& b : all_backends()) out.emplace_back(b.name);
+  return out;
+}
+
+ParseOutcome fail(const std::string& line) {
+  ParseOutcome r;
+  r.exit_code = 2;
+  r.output = line;
+  return r;
+}
+
+}  // namespace
+
+std::string top_level_help() {
+  std::ostringstream os;
+  os << "fabricbench: collective communication benchmarks and fabric model\n\n"
+     << "usage: mpirun -np N fabricbench <collective> [flags]   (see fabricbench <collective> "
+        "--help)\n"
+     << "       fabricbench model|topo-size|calibrate|publish [flags]\n\n"
+     << "collectives: " << join_names(collective_names()) << "\n"
+     << "backends:\n";
+  for (const auto& b : all_backends()) {
+    os << "  " << b.name << ": " << b.summary;
+    if (b.make == nullptr) os << " [unavailable: " << b.unavailable << "]";
+    os << "\n";
+  }
+  os << "dtypes: " << join_names(dtype_names()) << " all\n"
+     << "ops: " << join_names(redop_names()) << " all\n";
+  return os.str();
+}
+
+ParseOutcome parse_run_options(const std::vector<std::string>& args) {
+  if (args.empty()) return fail("missing collective name");
+  RunOptions o;
+  o.argv = args;
+  o.collective = find_collective(args[0]);
+  if (o.collective == nullptr) {
+    return fail("unknown collective '" + args[0] + "' (known: " + join_names(collective_names()) +
+                ")");
+  }
+
+  std::string minb = "32M", maxb = "32M", stepb = "1M", dtype = "float", op = "sum";
+  std::string device = "auto";
+  int average = 1;
+  CLI::App app{std::string("fabricbench ") + o.collective->name +
+               ": measure the collective over a sweep of sizes.\n"
+               "collectives: " +
+               join_names(collective_names()) + "\nbackends: " + join_names(backend_names()) +
+               "\ndtypes: " + join_names(dtype_names()) +
+               " all\nops: " + join_names(redop_names()) + " all"};
+  app.name(std::string("fabricbench ") + o.collective->name);
+  app.add_option("-b,--minbytes", minb, "smallest size (K/M/G/T binary suffixes)");
+  app.add_option("-e,--maxbytes", maxb, "largest size");
+  app.add_option("-i,--stepbytes", stepb, "size increment when the step factor is 1");
+  app.add_option("-f,--stepfactor", o.step_factor, "size multiplier between steps");
+  app.add_option("-n,--iters", o.iters, "timed iterations per size");
+  app.add_option("-w,--warmup_iters", o.warmup_iters, "untimed warm-up iterations per size");
+  app.add_option("-c,--check", o.check_iters, "checked iterations per size (0: no checking)");
+  app.add_option("-d,--datatype", dtype, "element type, or all");
+  app.add_option("-o,--op", op, "reduction operator, or all");
+  app.add_option("-r,--root", o.root, "root rank for broadcast and reduce");
+  app.add_option("-a,--average", average, "combine per-rank times: 0 rank 0, 1 mean, 2 min, 3 max");
+  app.add_option("-z,--blocking", o.blocking, "1: wait for each collective (device backends)");
+  app.add_option("-N,--run_cycles", o.run_cycles, "repeat the sweep N times (0: forever)");
+  app.add_option("-T,--timeout", o.timeout_s,
+                 "seconds before a collective counts as hung (0: no watchdog)");
+  app.add_option("-G,--cudagraph", o.cuda_graph, "capture the timed loop in a CUDA graph (0/1)");
+  app.add_option("-g,--ngpus", o.gpus_per_process, "GPUs per process (nccl backend)");
+  app.add_option("--backend", o.backend, "mpi, nccl or own");
+  app.add_option("--algo", o.algo, "algorithm for --backend own (auto, list, or a name)");
+  app.add_option("--device", device, "auto, cpu or cuda");
+  app.add_option("--json", o.json_path, "write results as JSON to this new file");
+  app.add_option("--csv", o.csv_path, "write results as CSV to this new file");
+  app.add_option("--seed", o.seed, "seed of the generated data");
+  bool no_bind = false, no_header = false;
+  app.add_flag("--no-bind", no_bind, "do not bind ranks to cores");
+  app.add_flag("--no-header", no_header, "print result rows only");
+
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  std::reverse(rest.begin(), rest.end());  // CLI11 parses a reversed vector
+  try {
+    app.parse(rest);
+  } catch (const CLI::CallForHelp&) {
+    ParseOutcome r;
+    r.output = app.help();
+    return r;
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    return fail(msg);
+  }
+  o.bind = !no_bind;
+  o.quiet_header = no_header;
+
+  try {
+    o.min_bytes = parse_size(minb);
+    o.max_bytes = parse_size(maxb);
+    o.step_bytes = parse_size(stepb);
+  } catch (const std::invalid_argument& e) {
+    return fail(e.what());
+  }
+  if (o.min_bytes == 0) return fail("-b/--minbytes must be positive");
+  if (o.min_bytes > o.max_bytes) {
+    return fail("-b/--minbytes (" + minb + ") is larger than -e/--maxbytes (" + maxb + ")");
+  }
+  if (!(o.step_factor >= 1.0) || !std::isfinite(o.step_factor)) {
+    return fail("-f/--stepfactor must be at least 1");
+  }
+  if (o.step_factor == 1.0 && o.step_bytes == 0 && o.min_bytes != o.max_bytes) {
+    return fail("-i/--stepbytes must be positive when -f/--stepfactor is 1");
+  }
+  if (o.iters < 1) return fail("-n/--iters must be at least 1");
+  if (o.warmup_iters < 0) return fail("-w/--warmup_iters must not be negative");
+  if (o.check_iters < 0) return fail("-c/--check must not be negative");
+  if (o.run_cycles < 0) return fail("-N/--run_cycles must not be negative");
+  if (!(o.timeout_s >= 0.0) || !std::isfinite(o.timeout_s)) {
+    return fail("-T/--timeout must be a non-negative number of seconds");
+  }
+  if (o.root < 0) return fail("-r/--root must not be negative");
+  if (average < 0 || average > 3) return fail("-a/--average must be 0, 1, 2 or 3");
+  o.average = static_cast<AverageMode>(average);
+  if (o.blocking != 0 && o.blocking != 1) return fail("-z/--blocking must be 0 or 1");
+  if (o.gpus_per_process < 1) return fail("-g/--ngpus must be at least 1");
+
+  if (dtype == "all") {
+    o.dtypes.clear();
+    for (const auto& d : all_dtypes()) o.dtypes.push_back(d.dtype);
+  } else if (auto d = parse_dtype(dtype)) {
+    o.dtypes = {*d};
+  } else {
+    return fail("unknown datatype '" + dtype + "' (known: " + join_names(dtype_names()) + " all)");
+  }
+  if (op == "all") {
+    o.ops.clear();
+    for (const auto& r : all_redops()) o.ops.push_back(r.op);
+  } else if (auto r = parse_redop(op)) {
+    o.ops = {*r};
+  } else {
+    return fail("unknown op '" + op + "' (known: " + join_names(redop_names()) + " all)");
+  }
+  if (device == "auto") {
+    o.device = DeviceChoice::kAuto;
+  } else if (device == "cpu") {
+    o.device = DeviceChoice::kCpu;
+  } else if (device == "cuda") {
+    o.device = DeviceChoice::kCuda;
+  } else {
+    return fail("unknown device '" + device + "' (known: auto cpu cuda)");
+  }
+  const BackendDef* backend = find_backend(o.backend);
+  if (backend == nullptr) {
+    return fail("unknown backend '" + o.backend + "' (known: " + join_names(backend_names()) + ")");
+  }
+  if (backend->make == nullptr) {
+    return fail("backend '" + o.backend + "' is not available: " + backend->unavailable);
+  }
+  if (o.algo != "auto" && o.backend != "own" && o.algo != "list") {
+    return fail("--algo applies to --backend own only");
+  }
+  if (!o.json_path.empty() && o.json_path == o.csv_path) {
+    return fail("--json and --csv name the same file '" + o.json_path + "'");
+  }
+  ParseOutcome r;
+  r.options = std::move(o);
+  return r;
+}
+
+}  // namespace fb

@@ -1,0 +1,75 @@
+// Command-line options of the collective subcommands, parsed by a pure function (no MPI, no
+// output) so every error is unit-testable. Flags keep nccl-tests' names and meaning.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "collectives/backend.h"
+#include "collectives/collective.h"
+#include "kernels/dtype.h"
+#include "kernels/ops.h"
+
+namespace fb {
+
+enum class DeviceChoice { kAuto, kCpu, kCuda };
+enum class AverageMode { kRank0 = 0, kMean = 1, kMin = 2, kMax = 3 };
+
+struct RunOptions {
+  const CollectiveDef* collective = nullptr;
+  std::size_t min_bytes = 32ull << 20;  // -b
+  std::size_t max_bytes = 32ull << 20;  // -e
+  std::size_t step_bytes = 1ull << 20;  // -i (used when the step factor is 1)
+  double step_factor = 1.0;             // -f
+  int iters = 20;                       // -n
+  int warmup_iters = 5;                 // -w
+  int check_iters = 1;                  // -c (0: no checking)
+  std::vector<DType> dtypes = {DType::kFloat};
+  std::vector<RedOp> ops = {RedOp::kSum};
+  int root = 0;  // -r
+  AverageMode average = AverageMode::kMean;
+  int blocking = 0;          // -z
+  int run_cycles = 1;        // -N (0: run forever)
+  double timeout_s = 300.0;  // -T (0: no watchdog)
+  std::string backend = "mpi";
+  std::string algo = "auto";
+  DeviceChoice device = DeviceChoice::kAuto;
+  bool cuda_graph = false;   // -G
+  int gpus_per_process = 1;  // -g
+  std::string json_path;
+  std::string csv_path;
+  bool bind = true;  // --no-bind turns it off
+  std::uint64_t seed = 0x5eed;
+  bool quiet_header = false;      // --no-header: rows only (for scripts)
+  std::vector<std::string> argv;  // the command line as given, for the metadata
+};
+
+struct ParseOutcome {
+  std::optional<RunOptions> options;  // set on success
+  int exit_code = 0;                  // 0 with output set: --help was asked for
+  std::string output;                 // help text, or one error line
+};
+
+// argv[0] is the collective's name (the subcommand). Validates everything that can be validated
+// without knowing the rank count (root and memory are checked by the runner).
+ParseOutcome parse_run_options(const std::vector<std::string>& args);
+
+// "64M" -> 67108864. Binary suffixes K, M, G, T (case-insensitive, optional trailing B/iB).
+// Throws std::invalid_argument with a clear message on anything else, including overflow.
+std::size_t parse_size(const std::string& text);
+// 67108864 -> "64M" (exact binary suffix when possible).
+std::string format_size(std::size_t bytes);
+
+// Sizes of the sweep, nccl-tests' rule: multiply by the factor when it is above 1, else add the
+// step; always includes min, never exceeds max.
+std::vector<std::size_t> make_sweep(std::size_t min_bytes, std::size_t max_bytes,
+                                    std::size_t step_bytes, double step_factor);
+
+// Text of `fabricbench --help`: subcommands, collectives, backends, dtypes and ops from the
+// registries.
+std::string top_level_help();
+
+}  // namespace fb

@@ -1,0 +1,101 @@
+// Results as the runner produces them and the reporters consume them. The runner never prints;
+// reporters (console in nccl-tests' layout, JSON, CSV) get the run context once, then one
+// SizeResult per (dtype, op, root, size), then the summary.
+#pragma once
+
+#include <cstddef>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace fb {
+
+// One variant (out-of-place or in-place) of one size.
+struct Timing {
+  bool measured = false;  // false when the variant was not run (shown as "N/A")
+  double time_us = 0;     // per-call time, combined across ranks as -a says
+  double algbw_gbps = 0;  // bytes / time_us, GB/s = 1e9 B/s
+  double busbw_gbps = 0;  // algbw * the collective's bus factor
+  long long wrong = -1;   // wrong elements summed over ranks; -1 when not checked (-c 0)
+  int iters = 0;
+  // Across iterations of the per-iteration time of the slowest rank.
+  double time_us_min = 0, time_us_median = 0, time_us_mean = 0, time_us_max = 0, time_us_p99 = 0;
+};
+
+struct SizeResult {
+  std::string collective;
+  std::size_t bytes = 0;  // the size column (nccl-tests' meaning)
+  std::size_t count = 0;  // elements per call argument
+  std::string dtype;
+  std::string op;  // "none" for collectives without a reduction
+  int root = -1;   // -1 for collectives without a root
+  std::string algo;
+  Timing out_of_place;
+  Timing in_place;
+  int cycle = 0;  // -N run cycle this row came from
+};
+
+struct RunSummary {
+  double avg_busbw_gbps = 0;  // mean over rows and variants, as nccl-tests
+  double peak_busbw_gbps = 0;
+  std::size_t peak_bytes = 0;
+  std::string peak_variant;  // "out-of-place" or "in-place"
+  long long wrong_total = 0;
+  long long out_of_bounds = 0;  // rows with wrong elements
+  bool complete = true;         // false if the sweep was interrupted
+  std::string end_time;
+};
+
+// Builds the summary from the rows as they come, so the runner needs not keep them: nccl-tests'
+// average (mean busbw over every measured variant), the peak and where it was reached, and the
+// wrong-element totals.
+class SummaryAccumulator {
+ public:
+  void add(const SizeResult& row);
+  // `complete` and `end_time` are left for the caller to set.
+  RunSummary summary() const;
+
+ private:
+  RunSummary s_;
+  double busbw_sum_ = 0;
+  long long busbw_count_ = 0;
+};
+
+class Reporter {
+ public:
+  virtual ~Reporter() = default;
+  // `meta` is the full metadata object of the results schema (see harness/sysinfo.h).
+  virtual void begin(const nlohmann::json& meta) = 0;
+  virtual void add(const SizeResult& row) = 0;
+  virtual void finish(const RunSummary& summary) = 0;
+};
+
+// Console report in nccl-tests' layout on `out` (stdout in the binary); `header` false prints the
+// rows and footer only (--no-header). Reads these meta keys, each optional: version, commit,
+// collective, backend, algorithm, device, nranks,
+// sweep{min_bytes, max_bytes, step_bytes, step_factor, warmup_iters, iters, check_iters,
+//       cuda_graph, gpus_per_process, average, blocking, run_cycles, timeout_s},
+// ranks[{rank, host, pid, device ("cpu", "cuda"), device_index, device_bus_id, device_name,
+//        cpuset}].
+std::unique_ptr<Reporter> make_console_reporter(std::FILE* out, bool header = true);
+// JSON document {"schema": "fabricbench.results/1", "meta": ..., "results": [...], "summary": ...}
+// and CSV with the same rows; both written atomically (temp file + rename) at finish(), and
+// refusing to overwrite an existing file (checked by check_output_path before the run).
+std::unique_ptr<Reporter> make_json_reporter(const std::string& path);
+std::unique_ptr<Reporter> make_csv_reporter(const std::string& path);
+
+// Empty string if `path` can be created (does not exist, directory writable), else the reason.
+std::string check_output_path(const std::string& path);
+
+// Writes `contents` to `path` atomically: a temp file in the same directory, fsync, rename.
+// Throws std::runtime_error with the reason on failure; never leaves a partial file at `path`
+// and removes its temp file. An existing `path` is an error unless `replace_existing`.
+void write_file_atomically(const std::string& path, const std::string& contents,
+                           bool replace_existing = false);
+
+// Results schema names, so readers can check what they get.
+constexpr const char* kResultsSchema = "fabricbench.results/1";
+
+}  // namespace fb

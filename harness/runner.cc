@@ -1,0 +1,233 @@
+#include "harness/runner.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+
+#include "harness/stats.h"
+#include "kernels/datagen.h"
+
+namespace fb {
+namespace {
+
+// Buffers allocated once at the largest size of the sweep through the backend (host or device).
+class DeviceBuffer {
+ public:
+  DeviceBuffer(Backend& b, std::size_t bytes) : backend_(b), p_(b.alloc(bytes)) {}
+  ~DeviceBuffer() { backend_.free(p_); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  unsigned char* get() const { return static_cast<unsigned char*>(p_); }
+
+ private:
+  Backend& backend_;
+  void* p_;
+};
+
+struct Buffers {
+  std::unique_ptr<DeviceBuffer> send, recv;
+  std::vector<unsigned char> host_in, host_out, expected;  // staging and reference, host side
+};
+
+std::string phase_name(const SizeResult& row, bool in_place, const char* stage) {
+  std::string s = row.collective + " " + std::to_string(row.bytes) + " B " + row.dtype;
+  if (row.op != "none") s += " " + row.op;
+  s += in_place ? " in-place" : " out-of-place";
+  return s + " (" + stage + ")";
+}
+
+}  // namespace
+
+SweepPlan plan_sweep(const RunOptions& opts, int nranks, bool device_buffers) {
+  SweepPlan plan;
+  for (DType t : opts.dtypes) {
+    const CollCounts c = opts.collective->counts(opts.max_bytes, dtype_size(t), nranks);
+    plan.send_bytes = std::max(plan.send_bytes, c.send_count * dtype_size(t));
+    // In place, the receive buffer also holds the input (reduce_scatter's is the larger).
+    plan.recv_bytes =
+        std::max({plan.recv_bytes, c.recv_count * dtype_size(t), c.send_count * dtype_size(t)});
+  }
+  // Host: the input staging, the output copy and the expected result (the receive size each), and
+  // the buffers themselves when they live on the host.
+  plan.host_bytes = std::max(plan.send_bytes, plan.recv_bytes) + 2 * plan.recv_bytes;
+  if (!device_buffers) plan.host_bytes += plan.send_bytes + plan.recv_bytes;
+  return plan;
+}
+
+std::string check_memory(const SweepPlan& plan, int local_ranks, std::size_t available_bytes) {
+  const double need = static_cast<double>(plan.host_bytes) * local_ranks;
+  if (available_bytes != 0 && need > 0.9 * static_cast<double>(available_bytes)) {
+    return "sizes do not fit in host memory: " + std::to_string(local_ranks) + " ranks x " +
+           std::to_string(plan.host_bytes) + " B needed, " + std::to_string(available_bytes) +
+           " B available (lower -e/--maxbytes)";
+  }
+  return "";
+}
+
+double combine_rank_times(World& world, double mine, AverageMode mode) {
+  double v = mine;
+  switch (mode) {
+    case AverageMode::kRank0:
+      v = world.rank() == 0 ? mine : 0.0;
+      world.allreduce_sum(&v, 1);
+      return v;
+    case AverageMode::kMean:
+      world.allreduce_sum(&v, 1);
+      return v / world.size();
+    case AverageMode::kMin:
+      world.allreduce_min(&v, 1);
+      return v;
+    case AverageMode::kMax:
+      world.allreduce_max(&v, 1);
+      return v;
+  }
+  return v;
+}
+
+RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, CallObserver* watchdog,
+                     bool device_buffers, const std::function<void(const SizeResult&)>& on_row,
+                     const std::function<bool()>& stop) {
+  const CollectiveDef& coll = *opts.collective;
+  const int nranks = world.size();
+  const int rank = world.rank();
+  const SweepPlan plan = plan_sweep(opts, nranks, device_buffers);
+
+  Buffers buf;
+  buf.send = std::make_unique<DeviceBuffer>(backend, std::max<std::size_t>(plan.send_bytes, 1));
+  buf.recv = std::make_unique<DeviceBuffer>(backend, std::max<std::size_t>(plan.recv_bytes, 1));
+  const std::size_t stage = std::max(plan.send_bytes, plan.recv_bytes);
+  buf.host_in.resize(stage);
+  buf.host_out.resize(plan.recv_bytes);
+  buf.expected.resize(plan.recv_bytes);
+  // Touch everything now: first-touch page faults would otherwise be timed.
+  std::memset(buf.host_in.data(), 0, buf.host_in.size());
+  backend.copy_from_host(buf.send->get(), buf.host_in.data(), plan.send_bytes);
+  backend.copy_from_host(buf.recv->get(), buf.host_in.data(), plan.recv_bytes);
+
+  const std::vector<std::size_t> sizes =
+      make_sweep(opts.min_bytes, opts.max_bytes, opts.step_bytes, opts.step_factor);
+  RunSummary summary;
+  double busbw_sum = 0;
+  int busbw_n = 0;
+
+  for (int cycle = 0; opts.run_cycles == 0 || cycle < opts.run_cycles; ++cycle) {
+    for (DType dtype : opts.dtypes) {
+      const std::size_t es = dtype_size(dtype);
+      const std::vector<RedOp> ops = coll.uses_op ? opts.ops : std::vector<RedOp>{RedOp::kSum};
+      for (RedOp op : ops) {
+        for (std::size_t size : sizes) {
+          if (stop && stop()) {
+            summary.complete = false;
+            goto done;
+          }
+          SizeResult row;
+          row.collective = coll.name;
+          row.cycle = cycle;
+          row.dtype = dtype_name(dtype);
+          row.op = coll.uses_op ? redop_name(op) : "none";
+          row.root = coll.uses_root ? opts.root : -1;
+          CollArgs args;
+          args.coll = &coll;
+          args.dtype = dtype;
+          args.op = op;
+          args.root = opts.root;
+          args.counts = coll.counts(size, es, nranks);
+          row.bytes = args.counts.bytes;
+          row.count = args.counts.param_count;
+          row.algo = backend.algorithm(args);
+
+          DataContext ctx;
+          ctx.dtype = dtype;
+          ctx.op = data_op(coll, op);
+          ctx.root = opts.root;
+          ctx.rank = rank;
+          ctx.nranks = nranks;
+          ctx.seed = opts.seed + static_cast<std::uint64_t>(cycle);
+          ctx.counts = args.counts;
+
+          for (int variant = 0; variant < 2; ++variant) {
+            const bool in_place = variant == 1;
+            Timing& t = in_place ? row.in_place : row.out_of_place;
+            ctx.in_place = in_place;
+            args.in_place = in_place;
+            args.recv = buf.recv->get();
+            args.send =
+                in_place ? buf.recv->get() + coll.in_place_input_offset(ctx) * es : buf.send->get();
+            const std::size_t send_bytes = args.counts.send_count * es;
+            auto load_input = [&] {
+              coll.fill_input(ctx, buf.host_in.data());
+              backend.copy_from_host(const_cast<void*>(args.send), buf.host_in.data(), send_bytes);
+            };
+            load_input();
+
+            if (watchdog) watchdog->set_phase(phase_name(row, in_place, "warm-up"));
+            backend.time_iterations(args, opts.warmup_iters, watchdog);
+            if (watchdog) watchdog->set_phase(phase_name(row, in_place, "barrier"));
+            world.barrier();
+            if (watchdog) watchdog->set_phase(phase_name(row, in_place, "timed"));
+            std::vector<double> times = backend.time_iterations(args, opts.iters, watchdog);
+
+            double mine = 0;
+            for (double x : times) mine += x;
+            mine /= static_cast<double>(times.size());
+            const double combined = combine_rank_times(world, mine, opts.average);
+            // Per iteration, the slowest rank bounds the collective.
+            world.allreduce_max(times.data(), static_cast<int>(times.size()));
+            for (auto& x : times) x *= 1e6;
+            const SampleStats st = compute_stats(times);
+
+            t.measured = true;
+            t.iters = opts.iters;
+            t.time_us = combined * 1e6;
+            t.algbw_gbps = combined > 0 ? static_cast<double>(row.bytes) / combined / 1e9 : 0.0;
+            t.busbw_gbps = t.algbw_gbps * coll.bus_bw_factor(nranks);
+            t.time_us_min = st.min;
+            t.time_us_median = st.median;
+            t.time_us_mean = st.mean;
+            t.time_us_max = st.max;
+            t.time_us_p99 = st.p99;
+
+            if (opts.check_iters > 0) {
+              if (watchdog) watchdog->set_phase(phase_name(row, in_place, "check"));
+              double wrong = 0;
+              for (int c = 0; c < opts.check_iters; ++c) {
+                load_input();
+                world.barrier();
+                if (watchdog) watchdog->begin_call();
+                backend.run(args);
+                backend.sync();
+                if (watchdog) watchdog->end_call();
+                const CheckRegion region = coll.expected(ctx, buf.expected.data());
+                if (region.count > 0) {
+                  backend.copy_to_host(buf.host_out.data(), buf.recv->get() + region.first * es,
+                                       region.count * es);
+                  wrong += static_cast<double>(count_mismatches(dtype, ctx.op, buf.host_out.data(),
+                                                                buf.expected.data(), region.count));
+                }
+              }
+              world.allreduce_sum(&wrong, 1);
+              t.wrong = static_cast<long long>(wrong);
+              summary.wrong_total += t.wrong;
+              if (t.wrong > 0) ++summary.out_of_bounds;
+            }
+            busbw_sum += t.busbw_gbps;
+            ++busbw_n;
+            if (t.busbw_gbps > summary.peak_busbw_gbps) {
+              summary.peak_busbw_gbps = t.busbw_gbps;
+              summary.peak_bytes = row.bytes;
+              summary.peak_variant = in_place ? "in-place" : "out-of-place";
+            }
+          }
+          on_row(row);
+        }
+      }
+    }
+  }
+done:
+  summary.avg_busbw_gbps = busbw_n ? busbw_sum / busbw_n : 0.0;
+  return summary;
+}
+
+}  // namespace fb

@@ -1,0 +1,37 @@
+// The measurement loop: for every cycle, dtype, op and size, time the out-of-place and in-place
+// variants and check them. It never prints: rows go to a callback.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "collectives/backend.h"
+#include "collectives/world.h"
+#include "harness/options.h"
+#include "harness/report.h"
+
+namespace fb {
+
+struct SweepPlan {
+  std::size_t send_bytes = 0;  // largest send buffer over the sweep
+  std::size_t recv_bytes = 0;  // largest receive buffer
+  std::size_t host_bytes = 0;  // host memory the run needs in total on one rank
+};
+
+// Buffer sizes of the whole sweep, computed before anything is allocated.
+SweepPlan plan_sweep(const RunOptions& opts, int nranks, bool device_buffers);
+
+// Empty if the plan fits in `available_bytes` for `local_ranks` ranks on this host, else one
+// line with the numbers.
+std::string check_memory(const SweepPlan& plan, int local_ranks, std::size_t available_bytes);
+
+// Per-rank mean times combined across ranks as -a says.
+double combine_rank_times(World& world, double mine, AverageMode mode);
+
+// Runs the sweep on every rank; `on_row` gets each finished row (on every rank, identical).
+// `stop` is polled between sizes: returning true ends the sweep early (summary.complete=false).
+RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, CallObserver* watchdog,
+                     bool device_buffers, const std::function<void(const SizeResult&)>& on_row,
+                     const std::function<bool()>& stop = nullptr);
+
+}  // namespace fb

@@ -1,0 +1,78 @@
+#include "kernels/cpu_isa.h"
+
+#include <cstdlib>
+
+namespace fb {
+
+namespace {
+
+#if defined(__x86_64__) || defined(__i386__)
+constexpr bool kX86 = true;
+#else
+constexpr bool kX86 = false;
+#endif
+
+CpuIsa detect_best() {
+  for (CpuIsa isa : {CpuIsa::kAvx512, CpuIsa::kAvx2}) {
+    if (cpu_isa_supported(isa)) return isa;
+  }
+  return CpuIsa::kGeneric;
+}
+
+}  // namespace
+
+const char* cpu_isa_name(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::kAvx2:
+      return "avx2";
+    case CpuIsa::kAvx512:
+      return "avx512";
+    case CpuIsa::kGeneric:
+      break;
+  }
+  return "generic";
+}
+
+std::optional<CpuIsa> parse_cpu_isa(std::string_view name) {
+  for (CpuIsa isa : {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
+    if (name == cpu_isa_name(isa)) return isa;
+  }
+  return std::nullopt;
+}
+
+bool cpu_isa_supported(CpuIsa isa) {
+  if (isa == CpuIsa::kGeneric) return true;
+  if (!kX86) return false;
+#if defined(__x86_64__) || defined(__i386__)
+  // __builtin_cpu_supports also checks that the OS saves the YMM/ZMM state (XGETBV).
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                    __builtin_cpu_supports("f16c");
+  if (isa == CpuIsa::kAvx2) return avx2;
+  return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+#else
+  return false;
+#endif
+}
+
+std::vector<CpuIsa> supported_cpu_isas() {
+  std::vector<CpuIsa> out;
+  for (CpuIsa isa : {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
+    if (cpu_isa_supported(isa)) out.push_back(isa);
+  }
+  return out;
+}
+
+CpuIsa active_cpu_isa() {
+  static const CpuIsa kActive = [] {
+    if (const char* env = std::getenv("FB_CPU_ISA")) {
+      const auto isa = parse_cpu_isa(env);
+      if (isa && cpu_isa_supported(*isa)) return *isa;
+    }
+    return detect_best();
+  }();
+  return kActive;
+}
+
+}  // namespace fb
