@@ -3,8 +3,9 @@
 // Every element a rank contributes is a pure function of (seed, stream, index), so any rank (or
 // the checker) can regenerate any other rank's data without communication. Values are chosen so
 // that the reduced result is exactly representable whatever order the ranks are combined in:
-//  - integers: any bit pattern for sum (sums wrap modulo 2^bits, which is order-independent), odd
-//    values for prod (never collapses to 0), any value for min/max;
+//  - integers: |v| <= B with nranks * B inside the type's range for sum (no overflow), odd values
+//    for prod (wraps modulo 2^bits, order-independent, never collapses to 0), any value for
+//    min/max;
 //  - floats: small integers |v| <= B with nranks * B <= 2^mantissa_digits, so every partial sum
 //    is exact; for prod, 1 or 2 from at most kProdTwos ranks, so every partial product is an exact
 //    power of two; min/max take any small integer.
@@ -42,6 +43,16 @@ FB_HD std::int64_t float_sum_bound(int mantissa_digits, int nranks) {
   return b < 1 ? 1 : b;
 }
 
+// Largest magnitude B for integer sums so that nranks * B stays inside the type's range.
+template <typename T>
+FB_HD std::uint64_t integer_sum_bound(int nranks) {
+  constexpr int kBits = static_cast<int>(sizeof(T) * 8) - (std::is_signed_v<T> ? 1 : 0);
+  const std::uint64_t max =
+      kBits >= 63 ? (std::uint64_t{1} << 62) : (std::uint64_t{1} << kBits) - 1;
+  const std::uint64_t b = max / static_cast<std::uint64_t>(nranks > 0 ? nranks : 1);
+  return b < 1 ? 1 : b;
+}
+
 // The value stream `stream` holds at logical element `index`.
 template <typename T>
 FB_HD T generate_element(RedOp op, int nranks, std::uint64_t seed, int stream,
@@ -50,7 +61,18 @@ FB_HD T generate_element(RedOp op, int nranks, std::uint64_t seed, int stream,
   using A = typename Arith<T>::type;
   if constexpr (std::is_integral_v<A>) {
     if (op == RedOp::kProd) return static_cast<T>(h | 1u);
-    return static_cast<T>(h);
+    if (op == RedOp::kMin || op == RedOp::kMax) return static_cast<T>(h);
+    // Sums stay inside the type's range: wrap-around is well defined for us, but MPI libraries
+    // may saturate instead (Open MPI's AVX operators do for 8-bit types), and overflow is not
+    // what a benchmark should be judged on.
+    const std::uint64_t b = integer_sum_bound<T>(nranks);
+    const std::uint64_t v = h % (b + 1);
+    if constexpr (std::is_signed_v<T>) {
+      return static_cast<T>((h >> 63) ? -static_cast<std::int64_t>(v)
+                                      : static_cast<std::int64_t>(v));
+    } else {
+      return static_cast<T>(v);
+    }
   } else {
     constexpr int kDigits = std::is_same_v<T, half_t>       ? 11
                             : std::is_same_v<T, bfloat16_t> ? 8
