@@ -2,6 +2,7 @@
 // reason, so --help and errors can say why it is missing.
 #include "collectives/backend.h"
 #include "collectives/backend_mpi.h"
+#include "collectives/backend_nccl.h"
 #include "fb_config.h"
 
 namespace fb {
@@ -12,6 +13,11 @@ const std::vector<BackendDef>& all_backends() {
     {"mpi", "the MPI library's collectives", &make_mpi_backend, ""},
 #else
     {"mpi", "the MPI library's collectives", nullptr, "built without MPI (WITH_MPI=OFF)"},
+#endif
+#if FB_HAVE_NCCL
+    {"nccl", "NCCL's collectives on GPU buffers", &make_nccl_backend, ""},
+#else
+    {"nccl", "NCCL's collectives on GPU buffers", nullptr, "built without NCCL (WITH_NCCL=OFF)"},
 #endif
   };
   return kAll;

@@ -98,6 +98,33 @@ void select_gpu(int dev) {
   }
 }
 
+void* device_alloc(std::size_t bytes) {
+  void* p = nullptr;
+  // cudaMalloc aligns to at least 256 bytes, so vector loads stay aligned for every dtype.
+  const cudaError_t e = cudaMalloc(&p, bytes == 0 ? 1 : bytes);
+  if (e != cudaSuccess) {
+    throw std::runtime_error("cudaMalloc(" + std::to_string(bytes) +
+                             " B) failed: " + error_text(e));
+  }
+  return p;
+}
+
+void device_free(void* p) {
+  if (p) (void)cudaFree(p);  // never throws: called from destructors
+}
+
+void device_to_host(void* host, const void* dev, std::size_t bytes) {
+  if (bytes == 0) return;
+  const cudaError_t e = cudaMemcpy(host, dev, bytes, cudaMemcpyDeviceToHost);
+  if (e != cudaSuccess) throw std::runtime_error("cudaMemcpy D2H failed: " + error_text(e));
+}
+
+void host_to_device(void* dev, const void* host, std::size_t bytes) {
+  if (bytes == 0) return;
+  const cudaError_t e = cudaMemcpy(dev, host, bytes, cudaMemcpyHostToDevice);
+  if (e != cudaSuccess) throw std::runtime_error("cudaMemcpy H2D failed: " + error_text(e));
+}
+
 #else  // !FB_HAVE_CUDA
 
 GpuProbe probe_gpus() { return GpuProbe{0, "built without CUDA (WITH_CUDA=OFF)"}; }
@@ -111,6 +138,15 @@ std::string cuda_driver_version() { return "none"; }
 
 void select_gpu(int dev) {
   throw std::runtime_error("select_gpu(" + std::to_string(dev) + "): built without CUDA");
+}
+
+void* device_alloc(std::size_t) { throw std::runtime_error("device_alloc: built without CUDA"); }
+void device_free(void*) {}
+void device_to_host(void*, const void*, std::size_t) {
+  throw std::runtime_error("device_to_host: built without CUDA");
+}
+void host_to_device(void*, const void*, std::size_t) {
+  throw std::runtime_error("host_to_device: built without CUDA");
 }
 
 #endif

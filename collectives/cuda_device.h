@@ -46,4 +46,11 @@ inline int gpu_for_local_rank(int local_rank, int gpus_per_process, int device_c
 // cudaSetDevice(dev); throws std::runtime_error with the CUDA error on failure.
 void select_gpu(int dev);
 
+// Device memory on the current GPU for the GPU backends' Backend::alloc/free/copy_* overrides.
+// Synchronous; throw std::runtime_error with the CUDA error (or "built without CUDA").
+void* device_alloc(std::size_t bytes);
+void device_free(void* p);
+void device_to_host(void* host, const void* dev, std::size_t bytes);
+void host_to_device(void* dev, const void* host, std::size_t bytes);
+
 }  // namespace fb

@@ -1,5 +1,3 @@
-#include "kernels/reduce_cuda.h"
-
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 
 #include "kernels/cuda_check.h"
 #include "kernels/cuda_launch.h"
+#include "kernels/reduce_cuda.h"
 
 namespace fb {
 namespace {
@@ -145,8 +144,7 @@ void reduce_cuda(DType dtype, RedOp op, void* out, const void* const* in, int k,
   }
 }
 
-void avg_finalize_cuda(DType dtype, void* buf, std::size_t count, int nranks,
-                       cudaStream_t stream) {
+void avg_finalize_cuda(DType dtype, void* buf, std::size_t count, int nranks, cudaStream_t stream) {
   if (count == 0) return;
   const LaunchGeometry g = geometry_for(count);
   dispatch_dtype(dtype, [&](auto tag) {
