@@ -43,3 +43,8 @@ set_tests_properties(cuda_without_gpu PROPERTIES ENVIRONMENT EXPECT_SKIP_IF_GPU=
                      SKIP_RETURN_CODE 77)
 set_tests_properties(mpi_bad_dtype mpi_bad_root mpi_bad_sizes mpi_too_large mpi_unwritable_json
                      bad_command cuda_without_gpu PROPERTIES TIMEOUT 60)
+
+# A rank killed mid-sweep ends the whole job promptly with a message naming it.
+add_test(NAME mpi_killed_rank COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/kill_rank.sh ${FB_MPIRUN} --
+         $<TARGET_FILE:fabricbench>)
+set_tests_properties(mpi_killed_rank PROPERTIES TIMEOUT 90 PROCESSORS 3)
