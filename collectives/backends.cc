@@ -3,6 +3,7 @@
 #include "collectives/backend.h"
 #include "collectives/backend_mpi.h"
 #include "collectives/backend_nccl.h"
+#include "collectives/backend_own.h"
 #include "fb_config.h"
 
 namespace fb {
@@ -19,6 +20,7 @@ const std::vector<BackendDef>& all_backends() {
 #else
     {"nccl", "NCCL's collectives on GPU buffers", nullptr, "built without NCCL (WITH_NCCL=OFF)"},
 #endif
+    {"own", "the suite's own algorithms (--algo NAME|auto|list)", &make_own_backend, ""},
   };
   return kAll;
 }

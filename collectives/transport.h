@@ -12,6 +12,9 @@
 
 namespace fb {
 
+// Algorithms use tags 0..kMaxAlgoTag; transports may use larger tags internally.
+constexpr int kMaxAlgoTag = 1023;
+
 // Optional capability of a communicator whose ranks share memory (threads of one process; MPI
 // ranks of one node through MPI-3 shared windows). Algorithms use it to read and write peers'
 // buffers directly instead of sending messages.
@@ -27,9 +30,9 @@ class SharedMemory {
   // Collective, symmetric: memory that peer_pointers can map; nullptr if the transport cannot.
   virtual void* alloc(std::size_t bytes) = 0;
   virtual void free(void* p) = 0;
-  // Called from spin-wait loops: throws when the job is being torn down or a deadline passed, so
-  // a deadlocked algorithm fails instead of hanging.
-  virtual void poll() {}
+  // Called from spin-wait loops with the seconds waited so far: throws when the job is being
+  // torn down or the transport's deadline passed, so a deadlocked algorithm fails, not hangs.
+  virtual void poll(double waited_s) { (void)waited_s; }
 };
 
 // A pending send or receive; completed by Communicator::wait.

@@ -1,6 +1,8 @@
 #include "kernels/cpu_isa.h"
 
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 
 namespace fb {
 
@@ -68,7 +70,11 @@ CpuIsa active_cpu_isa() {
   static const CpuIsa kActive = [] {
     if (const char* env = std::getenv("FB_CPU_ISA")) {
       const auto isa = parse_cpu_isa(env);
-      if (isa && cpu_isa_supported(*isa)) return *isa;
+      if (!isa || !cpu_isa_supported(*isa)) {
+        throw std::runtime_error(std::string("FB_CPU_ISA=") + env +
+                                 ": not one of generic, avx2, avx512 supported by this CPU");
+      }
+      return *isa;
     }
     return detect_best();
   }();

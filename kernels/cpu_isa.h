@@ -21,7 +21,7 @@ bool cpu_isa_supported(CpuIsa isa);
 // Every supported level, lowest first (tests run each).
 std::vector<CpuIsa> supported_cpu_isas();
 // The level reduce_cpu() uses: the best supported one, or FB_CPU_ISA=<name> from the environment
-// when that names a supported level (to compare levels in benchmarks and whole runs).
+// (to compare levels in benchmarks and whole runs; throws if it names an unsupported level).
 CpuIsa active_cpu_isa();
 
 }  // namespace fb

@@ -1,0 +1,117 @@
+// Shared-memory all-reduce for ranks on one node. No messages: ranks synchronise through
+// sequence numbers in a shared segment and move data with loads and stores.
+//  - Direct (large, when every rank's buffers are shared memory, e.g. allocated by the own
+//    backend): rank r reduces slice r of the vector straight from every rank's send buffer and
+//    writes the result into every rank's receive buffer. Each byte is read once and written n
+//    times in total, the least memory traffic an all-reduce can have; one barrier at the end.
+//  - Staged (small, or buffers that are not shared): each rank copies a chunk of its input into
+//    its own slot of a shared segment, publishes a sequence number, and once all have published
+//    reduces all slots into its receive buffer. One synchronisation per chunk; two slots used
+//    alternately, so a rank may refill one while slower ranks still read the other.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "collectives/algorithm.h"
+
+namespace fb {
+namespace {
+
+constexpr int kSegmentKey = 0x5348;
+constexpr std::size_t kLine = 64;
+constexpr std::size_t kSlotBytes = 256 << 10;
+// Below this the staged path's single synchronisation beats the direct path's pointer exchange.
+constexpr std::size_t kDirectMinBytes = 32 << 10;
+// Direct path: reduce this much, then copy it out while it is still in cache.
+constexpr std::size_t kDirectPieceBytes = 32 << 10;
+
+struct Layout {
+  std::vector<void*> seg;  // per rank: [sequence number line][slot 0][slot 1]
+  std::atomic<std::uint64_t>& seq(int rank) const {
+    return *static_cast<std::atomic<std::uint64_t>*>(seg[static_cast<std::size_t>(rank)]);
+  }
+  unsigned char* slot(int rank, std::uint64_t seq_no) const {
+    return static_cast<unsigned char*>(seg[static_cast<std::size_t>(rank)]) + kLine +
+           (seq_no & 1) * kSlotBytes;
+  }
+};
+
+// Publishes `seq_no` and waits until every rank has published at least it.
+void sync(const Layout& l, SharedMemory& shm, int n, int r, std::uint64_t seq_no) {
+  l.seq(r).store(seq_no, std::memory_order_release);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int j = 0; j < n; ++j) {
+    unsigned spins = 0;
+    while (l.seq(j).load(std::memory_order_acquire) < seq_no) {
+      if (++spins % 256 == 0) {
+        shm.poll(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
+    }
+  }
+}
+
+bool usable(Communicator& comm) { return comm.shared_memory() != nullptr; }
+
+void run(const CollArgs& a, Communicator& comm, Engine& engine) {
+  SharedMemory* shm = comm.shared_memory();
+  if (shm == nullptr) throw std::runtime_error("shm all_reduce: ranks do not share memory");
+  const int n = comm.size(), r = comm.rank();
+  const std::size_t es = dtype_size(a.dtype), count = a.counts.recv_count;
+  if (count == 0) return;
+  static_assert(sizeof(std::atomic<std::uint64_t>) <= kLine, "sequence number fits a line");
+  const Layout l{shm->segments(kSegmentKey, kLine + 2 * kSlotBytes)};
+  std::uint64_t seq_no = l.seq(r).load(std::memory_order_relaxed);
+
+  if (count * es >= kDirectMinBytes) {
+    const std::vector<void*> send = shm->peer_pointers(a.send);
+    const std::vector<void*> recv = send.empty() ? send : shm->peer_pointers(a.recv);
+    if (!recv.empty()) {
+      const BlockRange slice = block_range(count, n, r);
+      const std::size_t piece = std::max<std::size_t>(1, kDirectPieceBytes / es);
+      for (std::size_t off = 0; off < slice.count; off += piece) {
+        const std::size_t first = slice.first + off, len = std::min(piece, slice.count - off);
+        void* out = byte_ptr(recv[static_cast<std::size_t>(r)], first, es);
+        if (n == 1) engine.copy(out, byte_ptr(send[0], first, es), len * es);
+        for (int j = 1; j < n; ++j) {
+          const void* acc = j == 1 ? byte_ptr(send[0], first, es) : out;
+          engine.reduce(a.dtype, a.op, out, acc,
+                        byte_ptr(send[static_cast<std::size_t>(j)], first, es), len);
+        }
+        if (a.op == RedOp::kAvg) engine.avg_finalize(a.dtype, out, len, n);
+        for (int j = 0; j < n; ++j) {
+          if (j != r)
+            engine.copy(byte_ptr(recv[static_cast<std::size_t>(j)], first, es), out, len * es);
+        }
+      }
+      // Nobody returns (and lets its caller touch the buffers) before all slices are written.
+      sync(l, *shm, n, r, ++seq_no);
+      return;
+    }
+  }
+
+  const std::size_t chunk = kSlotBytes / es;
+  for (std::size_t first = 0; first < count; first += chunk) {
+    const std::size_t len = std::min(chunk, count - first);
+    ++seq_no;
+    engine.copy(l.slot(r, seq_no), byte_ptr(a.send, first, es), len * es);
+    sync(l, *shm, n, r, seq_no);
+    // Every rank combines the slots in rank order, so all get bit-identical results.
+    void* out = byte_ptr(a.recv, first, es);
+    if (n == 1) engine.copy(out, l.slot(0, seq_no), len * es);
+    for (int j = 1; j < n; ++j) {
+      engine.reduce(a.dtype, a.op, out, j == 1 ? l.slot(0, seq_no) : out, l.slot(j, seq_no), len);
+    }
+    if (a.op == RedOp::kAvg) engine.avg_finalize(a.dtype, out, len, n);
+  }
+}
+
+}  // namespace
+
+extern const AlgorithmDef kAllReduceShm = {
+    "shm", CollKind::kAllReduce,
+    "one node: ranks reduce slices straight from each other's buffers (shared windows), or "
+    "stage small chunks through a shared segment",
+    run, usable};
+
+}  // namespace fb
