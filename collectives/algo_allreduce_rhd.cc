@@ -11,12 +11,9 @@ namespace {
 constexpr int kTag = 2;
 
 void run(const CollArgs& a, Communicator& comm, Engine& engine) {
+  if (single_rank_copy(a, comm, engine)) return;
   const int n = comm.size(), r = comm.rank();
   const std::size_t es = dtype_size(a.dtype), count = a.counts.recv_count;
-  if (n == 1) {
-    engine.copy(a.recv, a.send, count * es);
-    return;
-  }
   int p2 = 1;
   while (p2 * 2 <= n) p2 *= 2;
   const int rem = n - p2;

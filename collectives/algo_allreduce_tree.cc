@@ -34,12 +34,9 @@ TreeNode tree_node(int n, int r, int tree) {
 }
 
 void run(const CollArgs& a, Communicator& comm, Engine& engine) {
+  if (single_rank_copy(a, comm, engine)) return;
   const int n = comm.size(), r = comm.rank();
   const std::size_t es = dtype_size(a.dtype), count = a.counts.recv_count;
-  if (n == 1) {
-    engine.copy(a.recv, a.send, count * es);
-    return;
-  }
   const std::size_t chunk = std::max<std::size_t>(1, kChunkBytes / es);
   const std::array<TreeNode, 2> nodes = {tree_node(n, r, 0), tree_node(n, r, 1)};
   const std::array<BlockRange, 2> half = {block_range(count, 2, 0), block_range(count, 2, 1)};

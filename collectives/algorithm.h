@@ -85,6 +85,14 @@ inline const unsigned char* byte_ptr(const void* p, std::size_t elems, std::size
   return static_cast<const unsigned char*>(p) + elems * elem_size;
 }
 
+// A reduction over one rank is the input itself: copies send to recv (recv_count elements) and
+// returns true when comm has one rank.
+inline bool single_rank_copy(const CollArgs& a, Communicator& comm, Engine& engine) {
+  if (comm.size() != 1) return false;
+  engine.copy(a.recv, a.send, a.counts.recv_count * dtype_size(a.dtype));
+  return true;
+}
+
 // Building blocks over any communicator (algo_allreduce_ring.cc), also used by hierarchical
 // algorithms on node-local and cross-node communicators. `count` elements are split into
 // comm.size() blocks by block_range().
