@@ -1,0 +1,102 @@
+#pragma once
+// Collective cost on a fabric: the public entry point of the fabric model.
+//
+//   time = base latency
+//        + sum over steps of alpha        (alpha = per-step NIC/protocol latency
+//                                           + switches traversed x switch latency)
+//        + sum over pipelined groups of the busiest resource's transfer time
+//          (network bytes / max-min fair rate, NVLink bytes / scale-up bandwidth, reduction)
+//
+// The breakdown keeps latency, bandwidth (payload at the uncontended rate), header (packet
+// header bytes) and congestion (extra time from sharing links inside the fabric, i.e. ECMP
+// collisions, oversubscription, static-routing conflicts). Nothing is scaled by an efficiency
+// constant: losses come out of topology + routing + max-min fair sharing.
+//
+// Calibration API (used by the calibration/publish stage):
+//
+//   fb::model::ClusterConfig topo = fb::model::load_cluster_config("colossus_like");  // or a path
+//   fb::model::FabricProfile fab = fb::model::load_fabric_profile("roce_ecmp");        // or a path
+//   fb::model::EvalOptions o;
+//   o.collective = fb::model::Collective::kAllReduce;
+//   o.algo = fb::model::Algo::kHierarchical;
+//   o.bytes = 1 << 30;
+//   o.gpus = 16384;          // 0 = the topology's own GPU count
+//   o.seeds = 4;             // ECMP hash seeds / placements; mean and spread reported
+//   o.analytic = false;      // true: closed form alpha-beta, no flows (< 1 ms)
+//   o.overrides.scaleup_gbps = 8 * 360.0;           // measured NVLink, Gb/s per GPU per direction
+//   o.overrides.scaleup_step_latency_us = 2.1;      // measured per NVLink step
+//   o.overrides.network_step_latency_us = 5.5;      // measured per network step (NIC + software)
+//   o.overrides.base_latency_us = 10.0;             // measured once per collective
+//   o.overrides.gpu_reduce_gbytes_per_s = 1000.0;   // measured reduction kernel rate
+//   fb::model::ModelResult r = fb::model::evaluate(topo, fab, o);
+//   // r.time_us, r.algbw_gbps, r.busbw_gbps, r.breakdown.{latency,bandwidth,congestion,header}_us
+//
+// All functions throw fb::model::ModelError on bad input; nothing prints or exits.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fabric_model/config.h"
+#include "fabric_model/profile.h"
+#include "fabric_model/topology.h"
+#include "fabric_model/traffic.h"
+
+namespace fb::model {
+
+inline constexpr const char* kModelSchema = "fabricbench.model/1";
+
+// Measured values that replace the topology's or profile's assumed ones.
+struct ModelOverrides {
+  std::optional<double> scaleup_gbps;             // Gb/s per GPU per direction
+  std::optional<double> scaleup_step_latency_us;  // per NVLink step
+  std::optional<double> network_step_latency_us;  // per network step, NIC + software
+  std::optional<double> base_latency_us;          // once per collective
+  std::optional<double> gpu_reduce_gbytes_per_s;  // reduction rate per GPU, GB/s; 0 = ignore
+  std::optional<int> qps;                         // flows (QPs) per connection
+};
+
+struct EvalOptions {
+  Collective collective = Collective::kAllReduce;
+  Algo algo = Algo::kRing;
+  Bytes bytes = 0;
+  std::int64_t gpus = 0;  // 0 = the topology's GPU count; else the cluster is resized
+  int seeds = 1;
+  std::uint64_t seed_base = 1;
+  Placement placement = Placement::kAligned;
+  bool analytic = false;
+  ModelOverrides overrides;
+};
+
+struct Breakdown {
+  Micros latency_us = 0;
+  Micros bandwidth_us = 0;
+  Micros congestion_us = 0;
+  Micros header_us = 0;
+};
+
+struct ModelResult {
+  std::string topology, fabric, routing, collective, algo, placement, method;
+  std::int64_t gpus = 0;
+  int tiers = 0;
+  Bytes bytes = 0;
+  Micros time_us = 0;  // mean over seeds
+  Micros time_us_min = 0, time_us_max = 0, time_us_stddev = 0;
+  double algbw_gbps = 0;  // GB/s (1e9 B/s), as nccl-tests
+  double busbw_gbps = 0;
+  double throughput_fraction = 1;  // delivered / offered network rate, mean over seeds
+  Breakdown breakdown;             // mean over seeds
+  int seeds = 1;
+  std::vector<Micros> seed_time_us;
+  std::int64_t flows = 0;  // largest flow set solved
+  int max_switch_hops = 0;
+  double wall_s = 0;
+  std::vector<std::string> approximations;
+};
+
+ModelResult evaluate(const ClusterConfig& topology, const FabricProfile& fabric,
+                     const EvalOptions& options);
+nlohmann::json to_json(const ModelResult& r);
+
+}  // namespace fb::model

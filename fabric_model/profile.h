@@ -1,0 +1,54 @@
+#pragma once
+// Fabric profile: the transport and routing of a fabric, every number with a unit in its key and
+// a source note. There is deliberately no efficiency constant: losses from hashing collisions
+// and sharing come out of routing + the flow solver on the topology.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "fabric_model/units.h"
+
+namespace fb::model {
+
+enum class RoutingKind {
+  kStaticDmodK,    // InfiniBand destination-based: up port = (dst / prod) mod k at each tier
+  kEcmp,           // hash of the 5-tuple, a different seed per switch
+  kEcmpPolarized,  // same hash and seed at every switch (hash polarisation)
+  kAdaptive,       // per-packet least-loaded port, modelled as a fluid split
+};
+
+std::string to_string(RoutingKind k);
+RoutingKind routing_from_string(const std::string& s);
+
+struct Sourced {
+  double value = 0;
+  std::string source;
+};
+
+struct FabricProfile {
+  std::string name;
+  std::string description;
+  std::string transport;     // "infiniband" | "rocev2"
+  std::string flow_control;  // descriptive
+  RoutingKind routing = RoutingKind::kEcmp;
+  Sourced qps_per_connection;       // flows per connection (distinct 5-tuples)
+  Sourced mtu_payload_bytes;        // payload bytes per packet
+  Sourced header_bytes_per_packet;  // wire bytes per packet beyond payload
+  Sourced switch_latency_ns;        // port to port
+  Sourced network_step_latency_us;  // NIC + protocol time per network step
+  Sourced base_latency_us;          // once per collective
+
+  // Payload fraction of wire bytes: mtu / (mtu + header).
+  double payload_fraction() const {
+    return mtu_payload_bytes.value / (mtu_payload_bytes.value + header_bytes_per_packet.value);
+  }
+  int qps() const { return static_cast<int>(qps_per_connection.value); }
+};
+
+FabricProfile parse_fabric_profile(const nlohmann::json& j);
+// A profile name (see list_profiles()) or a path to a JSON file. Throws ModelError.
+FabricProfile load_fabric_profile(const std::string& name_or_path);
+std::vector<std::string> list_profiles();
+nlohmann::json to_json(const FabricProfile& p);
+
+}  // namespace fb::model

@@ -1,0 +1,25 @@
+#pragma once
+// Units of the fabric model, converted in one place. Link speeds are Gb/s (1e9 bit/s) as in
+// profiles; data sizes are bytes; times are microseconds; reported bandwidths are GB/s (1e9 B/s).
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace fb::model {
+
+using Gbps = double;          // link speed, 1e9 bit/s
+using Bytes = std::uint64_t;  // message size
+using Micros = double;        // time
+
+// 1 Gb/s = 1e9 / 8 B/s = 125 B/us.
+inline constexpr double bytes_per_us(Gbps g) { return g * 125.0; }
+// GB/s (1e9 B/s) from Gb/s.
+inline constexpr double gbytes_per_s(Gbps g) { return g / 8.0; }
+
+// Every error the model library reports: bad configs, unknown names, impossible shapes.
+class ModelError : public std::runtime_error {
+ public:
+  explicit ModelError(const std::string& what) : std::runtime_error(what) {}
+};
+
+}  // namespace fb::model

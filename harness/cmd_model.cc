@@ -1,0 +1,332 @@
+#include "harness/cmd_model.h"
+
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fabric_model/model.h"
+
+namespace fb {
+
+namespace {
+
+namespace fm = fb::model;
+
+std::vector<std::string> split_list(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const auto& s : in) {
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, ','))
+      if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// "1M" = 2^20 bytes, as on every fabricbench input (binary K/M/G/T).
+std::uint64_t parse_size(const std::string& s) {
+  if (s.empty()) throw fm::ModelError("empty size");
+  std::size_t pos = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(s, &pos);
+  } catch (const std::exception&) {
+    throw fm::ModelError("bad size '" + s + "'");
+  }
+  std::string suf = s.substr(pos);
+  if (!suf.empty() && (suf.back() == 'B' || suf.back() == 'b')) suf.pop_back();
+  if (!suf.empty() && (suf.back() == 'i')) suf.pop_back();
+  int shift = 0;
+  if (suf.empty())
+    shift = 0;
+  else if (suf == "K" || suf == "k")
+    shift = 10;
+  else if (suf == "M" || suf == "m")
+    shift = 20;
+  else if (suf == "G" || suf == "g")
+    shift = 30;
+  else if (suf == "T" || suf == "t")
+    shift = 40;
+  else
+    throw fm::ModelError("bad size suffix in '" + s + "' (use K, M, G, T)");
+  return static_cast<std::uint64_t>(v) << shift;
+}
+
+std::int64_t parse_count(const std::string& s) {
+  const std::uint64_t v =
+      s.find_first_of("KMGkmg") != std::string::npos ? parse_size(s) : std::stoull(s);
+  return static_cast<std::int64_t>(v);
+}
+
+std::string human_size(std::uint64_t b) {
+  const char* suf[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int i = 0;
+  double v = static_cast<double>(b);
+  while (v >= 1024 && i < 4 && std::fmod(v, 1024.0) == 0) {
+    v /= 1024;
+    ++i;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g %s", v, suf[i]);
+  return buf;
+}
+
+double peak_rss_mib() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux: KiB
+}
+
+int fail(const std::string& msg) {
+  std::cerr << "fabricbench: " << msg << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int cmd_model(int argc, char** argv) {
+  CLI::App app{"Model collective time on a datacenter fabric (flow-level or analytic)", "model"};
+  std::string topology = "colossus_like", collective = "all_reduce", placement = "aligned";
+  std::string traffic, json_path;
+  std::vector<std::string> fabrics, algos, sizes, gpus_list;
+  int qps = 0, seeds = 1;
+  bool analytic = false;
+  std::uint64_t seed_base = 1;
+  double scaleup_gbps = -1, scaleup_lat = -1, net_lat = -1, base_lat = -1, reduce_rate = -1;
+  app.add_option("--topology", topology, "preset name, JSON file, or 'list'");
+  app.add_option("--fabric", fabrics, "profile name(s) or JSON file(s), comma-separated; 'list'");
+  app.add_option("--collective", collective, "all_reduce|all_gather|reduce_scatter|alltoall");
+  app.add_option("--algo", algos, "ring|hier|tree|rhd (comma-separated for several)");
+  app.add_option("--gpus", gpus_list, "GPU count(s), comma-separated (default: the topology's)");
+  app.add_option("--sizes", sizes, "message sizes, binary suffixes: 1M,64M,1G");
+  app.add_option("--qps", qps, "QPs (flows) per connection; default: the profile's");
+  app.add_option("--placement", placement, "aligned|fragmented");
+  app.add_option("--seeds", seeds, "hash seeds / placements to average");
+  app.add_option("--seed-base", seed_base, "first seed");
+  app.add_option("--traffic", traffic, "'permutation' for a random permutation instead");
+  app.add_option("--json", json_path, "write fabricbench.model/1 JSON here");
+  app.add_flag("--analytic", analytic, "closed-form alpha-beta path (no flows, no contention)");
+  app.add_option("--scaleup-gbps", scaleup_gbps, "override: NVLink Gb/s per GPU per direction");
+  app.add_option("--scaleup-step-latency-us", scaleup_lat, "override: per NVLink step");
+  app.add_option("--network-step-latency-us", net_lat, "override: per network step");
+  app.add_option("--base-latency-us", base_lat, "override: once per collective");
+  app.add_option("--reduce-gbytes-per-s", reduce_rate, "override: GPU reduction rate");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return fail(std::string("model: ") + e.what());
+  }
+  try {
+    fabrics = split_list(fabrics);
+    if (topology == "list" || (fabrics.size() == 1 && fabrics[0] == "list")) {
+      if (topology == "list") {
+        std::cout << "topology presets:\n";
+        for (const auto& n : fm::list_presets()) {
+          const auto c = fm::load_cluster_config(n);
+          std::cout << "  " << n << "  (" << c.gpus << " GPUs) " << c.source << "\n";
+        }
+      }
+      if (fabrics.size() == 1 && fabrics[0] == "list") {
+        std::cout << "fabric profiles:\n";
+        for (const auto& n : fm::list_profiles()) {
+          const auto p = fm::load_fabric_profile(n);
+          std::cout << "  " << n << "  [" << fm::to_string(p.routing) << "] " << p.description
+                    << "\n";
+        }
+      }
+      return 0;
+    }
+    if (fabrics.empty()) fabrics = {"infiniband_ndr", "roce_ecmp", "roce_adaptive"};
+    algos = split_list(algos);
+    if (algos.empty()) algos = {"ring"};
+    sizes = split_list(sizes);
+    if (sizes.empty()) sizes = {"1M", "64M", "1G"};
+    gpus_list = split_list(gpus_list);
+    if (seeds < 1) throw fm::ModelError("--seeds must be at least 1");
+    if (qps < 0) throw fm::ModelError("--qps must be positive");
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const fm::ClusterConfig topo = fm::load_cluster_config(topology);
+    std::vector<fm::FabricProfile> profs;
+    for (const auto& f : fabrics) profs.push_back(fm::load_fabric_profile(f));
+    std::vector<std::int64_t> gpus;
+    for (const auto& g : gpus_list) gpus.push_back(parse_count(g));
+    if (gpus.empty()) gpus.push_back(topo.gpus);
+    std::vector<std::uint64_t> bytes;
+    for (const auto& s : sizes) bytes.push_back(parse_size(s));
+
+    fm::EvalOptions base;
+    base.collective = traffic == "permutation" ? fm::Collective::kPermutation
+                                               : fm::collective_from_string(collective);
+    if (!traffic.empty() && traffic != "permutation")
+      throw fm::ModelError("unknown --traffic '" + traffic + "' (expected permutation)");
+    base.placement = fm::placement_from_string(placement);
+    base.seeds = seeds;
+    base.seed_base = seed_base;
+    base.analytic = analytic;
+    if (qps > 0) base.overrides.qps = qps;
+    if (scaleup_gbps >= 0) base.overrides.scaleup_gbps = scaleup_gbps;
+    if (scaleup_lat >= 0) base.overrides.scaleup_step_latency_us = scaleup_lat;
+    if (net_lat >= 0) base.overrides.network_step_latency_us = net_lat;
+    if (base_lat >= 0) base.overrides.base_latency_us = base_lat;
+    if (reduce_rate >= 0) base.overrides.gpu_reduce_gbytes_per_s = reduce_rate;
+    if (base.collective == fm::Collective::kPermutation) algos = {"ring"};
+
+    nlohmann::json rows = nlohmann::json::array();
+    std::vector<std::string> approx;
+    for (std::int64_t g : gpus) {
+      for (const auto& an : algos) {
+        fm::EvalOptions o = base;
+        o.algo = fm::algo_from_string(an);
+        o.gpus = g;
+        for (std::uint64_t b : bytes) {
+          o.bytes = b;
+          std::printf(
+              "\n# %s  %s  algo=%s  gpus=%lld  size=%s (%llu B)  placement=%s  seeds=%d  %s\n",
+              topo.name.c_str(),
+              base.collective == fm::Collective::kPermutation
+                  ? "permutation"
+                  : fm::to_string(base.collective).c_str(),
+              base.collective == fm::Collective::kPermutation ? "-" : an.c_str(),
+              static_cast<long long>(g), human_size(b).c_str(), static_cast<unsigned long long>(b),
+              placement.c_str(), seeds, analytic ? "analytic" : "flow-level");
+          std::printf("%-24s %12s %9s %9s %11s %11s %11s %10s %7s %8s %6s %8s\n", "fabric",
+                      "time_us", "algbw", "busbw", "latency_us", "bandw_us", "congest_us",
+                      "header_us", "thru", "spread%", "hops", "wall_s");
+          for (const auto& p : profs) {
+            const fm::ModelResult r = fm::evaluate(topo, p, o);
+            const double spread =
+                r.time_us > 0 ? 100.0 * (r.time_us_max - r.time_us_min) / r.time_us : 0.0;
+            std::printf(
+                "%-24s %12.1f %9.2f %9.2f %11.1f %11.1f %11.1f %10.1f %7.4f %8.2f %6d %8.3f\n",
+                p.name.c_str(), r.time_us, r.algbw_gbps, r.busbw_gbps, r.breakdown.latency_us,
+                r.breakdown.bandwidth_us, r.breakdown.congestion_us, r.breakdown.header_us,
+                r.throughput_fraction, spread, r.max_switch_hops, r.wall_s);
+            std::fflush(stdout);
+            rows.push_back(fm::to_json(r));
+            for (const auto& a : r.approximations)
+              if (std::find(approx.begin(), approx.end(), a) == approx.end()) approx.push_back(a);
+          }
+        }
+      }
+    }
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("\napproximations:\n");
+    for (const auto& a : approx) std::printf("  - %s\n", a.c_str());
+    std::printf(
+        "units: time us; algbw/busbw GB/s (1e9 B/s); thru = delivered/offered network "
+        "rate; spread = (max-min)/mean over seeds\n");
+    std::printf("wall time %.3f s, peak RSS %.1f MiB\n", wall, peak_rss_mib());
+    if (!json_path.empty()) {
+      nlohmann::json fj = nlohmann::json::array();
+      for (const auto& p : profs) fj.push_back(fm::to_json(p));
+      nlohmann::json out = {{"schema", fm::kModelSchema},
+                            {"generator", "fabricbench model"},
+                            {"topology", fm::to_json(topo)},
+                            {"topology_source", topo.source},
+                            {"fabrics", fj},
+                            {"units",
+                             {{"time_us", "microseconds"},
+                              {"algbw_gbps", "GB/s (1e9 bytes/s), as nccl-tests"},
+                              {"busbw_gbps", "GB/s (1e9 bytes/s), as nccl-tests"},
+                              {"bytes", "bytes"}}},
+                            {"approximations", approx},
+                            {"wall_s", wall},
+                            {"peak_rss_mib", peak_rss_mib()},
+                            {"results", rows}};
+      std::ofstream f(json_path);
+      if (!f) throw fm::ModelError("cannot write '" + json_path + "'");
+      f << out.dump(2) << "\n";
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(std::string("model: ") + e.what());
+  }
+}
+
+int cmd_topo_size(int argc, char** argv) {
+  CLI::App app{"Bill of materials of a folded Clos for a GPU count", "topo-size"};
+  std::string topology = "colossus_like", json_path, gpus_s;
+  int radix = 0, tiers = -1, planes = 0;
+  double nic = 0, link = 0, oversub = 0;
+  int rail = -1;
+  app.add_option("--topology", topology, "preset name or JSON file");
+  app.add_option("--gpus", gpus_s, "GPU count (K/M suffixes allowed)");
+  app.add_option("--radix", radix, "switch radix, all tiers");
+  app.add_option("--link-gbps", link, "switch port speed, all tiers");
+  app.add_option("--nic-gbps", nic, "NIC speed per GPU");
+  app.add_option("--planes", planes, "parallel fabric planes");
+  app.add_option("--oversubscription", oversub, "down:up ratio below the top, all tiers");
+  app.add_option("--tiers", tiers, "0 = smallest that fits");
+  app.add_option("--rail-optimized", rail, "1 = rail-optimised leaves, 0 = rack leaves");
+  app.add_option("--json", json_path, "write the bill of materials as JSON");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return fail(std::string("topo-size: ") + e.what());
+  }
+  try {
+    fm::ClusterConfig c = fm::load_cluster_config(topology);
+    if (!gpus_s.empty()) c.gpus = parse_count(gpus_s);
+    for (auto& t : c.tiers) {
+      if (radix) t.radix = radix;
+      if (link > 0) t.link_gbps = link;
+      if (oversub > 0) t.oversubscription_ratio = oversub;
+    }
+    if (nic > 0) c.nic_gbps = nic;
+    if (planes > 0) c.planes = planes;
+    if (tiers >= 0) c.tier_count = tiers;
+    if (rail >= 0) c.rail_optimized = rail != 0;
+    if (radix < 0 || link < 0 || nic < 0 || planes < 0 || oversub < 0)
+      throw fm::ModelError("negative values are not allowed");
+    const fm::BillOfMaterials b = fm::size_cluster(c);
+    std::printf("topology %s: %lld GPUs, NIC %g Gb/s x %d plane(s), %s\n", c.name.c_str(),
+                static_cast<long long>(b.gpus), c.nic_gbps, b.planes,
+                c.rail_optimized ? "rail-optimised" : "rack leaves");
+    std::printf("tiers %d (max %lld hosts per plane at this tier count)\n", b.tiers,
+                static_cast<long long>(b.max_hosts));
+    std::printf("%-6s %8s %10s %10s %12s %18s\n", "tier", "radix", "down/sw", "up/sw", "switches",
+                "links to tier above");
+    for (int i = 0; i < b.tiers; ++i)
+      std::printf("%-6d %8d %10lld %10lld %12lld %18s\n", i + 1, b.radix_per_tier[i],
+                  static_cast<long long>(b.down_ports_per_tier[i]),
+                  static_cast<long long>(b.up_ports_per_tier[i]),
+                  static_cast<long long>(b.switches_per_tier[i]),
+                  i + 1 < b.tiers ? std::to_string(b.links_above_tier[i]).c_str() : "-");
+    std::printf(
+        "switches %lld, host links %lld, switch links %lld, transceivers %lld "
+        "(2 per link, host links included)\n",
+        static_cast<long long>(b.switches), static_cast<long long>(b.host_links),
+        static_cast<long long>(b.switch_links), static_cast<long long>(b.transceivers));
+    if (b.top_parallel_links > 1)
+      std::printf("top tier partially populated: %lld parallel links per (pod, top switch)\n",
+                  static_cast<long long>(b.top_parallel_links));
+    if (!json_path.empty()) {
+      std::ofstream f(json_path);
+      if (!f) throw fm::ModelError("cannot write '" + json_path + "'");
+      nlohmann::json j = {{"schema", "fabricbench.topo_size/1"},
+                          {"topology", fm::to_json(c)},
+                          {"bill_of_materials", fm::to_json(b)}};
+      f << j.dump(2) << "\n";
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(std::string("topo-size: ") + e.what());
+  }
+}
+
+}  // namespace fb
