@@ -1,0 +1,168 @@
+// The collective registry's sizes and bus factors, and the runner's timing and checking with a
+// single-rank world and an in-memory backend (correct, or corrupting one element).
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "collectives/backend.h"
+#include "collectives/collective.h"
+#include "harness/options.h"
+#include "harness/runner.h"
+
+namespace fb {
+namespace {
+
+TEST(Registry, BusBandwidthFactorsFollowNcclTests) {
+  const struct {
+    const char* name;
+    double factor_at_8;
+  } kCases[] = {{"all_reduce", 2.0 * 7 / 8},
+                {"all_gather", 7.0 / 8},
+                {"reduce_scatter", 7.0 / 8},
+                {"alltoall", 7.0 / 8},
+                {"broadcast", 1.0},
+                {"reduce", 1.0},
+                {"sendrecv", 1.0}};
+  for (const auto& c : kCases) {
+    const CollectiveDef* def = find_collective(c.name);
+    ASSERT_NE(def, nullptr) << c.name;
+    EXPECT_DOUBLE_EQ(def->bus_bw_factor(8), c.factor_at_8) << c.name;
+  }
+  EXPECT_DOUBLE_EQ(find_collective("all_reduce")->bus_bw_factor(1), 0.0);
+  EXPECT_EQ(all_collectives().size(), 7u);
+  EXPECT_EQ(find_collective("allreduce"), nullptr);
+}
+
+TEST(Registry, CountsFollowNcclTestsSizeMeaning) {
+  // all_gather: the size is the gathered output, split into equal per-rank chunks (rounded down).
+  CollCounts c = find_collective("all_gather")->counts(1000, 4, 3);
+  EXPECT_EQ(c.param_count, 83u);
+  EXPECT_EQ(c.send_count, 83u);
+  EXPECT_EQ(c.recv_count, 249u);
+  EXPECT_EQ(c.bytes, 996u);
+  // reduce_scatter: the size is each rank's input.
+  c = find_collective("reduce_scatter")->counts(1000, 4, 3);
+  EXPECT_EQ(c.send_count, 249u);
+  EXPECT_EQ(c.recv_count, 83u);
+  // alltoall: both buffers hold nranks chunks.
+  c = find_collective("alltoall")->counts(1000, 4, 3);
+  EXPECT_EQ(c.send_count, 249u);
+  EXPECT_EQ(c.recv_count, 249u);
+  EXPECT_EQ(c.param_count, 83u);
+  // all_reduce: one buffer of size bytes; a partial element is dropped.
+  c = find_collective("all_reduce")->counts(7, 2, 5);
+  EXPECT_EQ(c.param_count, 3u);
+  EXPECT_EQ(c.bytes, 6u);
+}
+
+class SingleRankWorld final : public World {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  int local_rank() const override { return 0; }
+  int local_size() const override { return 1; }
+  void barrier() override {}
+  void allreduce_max(double*, int) override {}
+  void allreduce_min(double*, int) override {}
+  void allreduce_sum(double*, int) override {}
+  std::vector<std::string> allgather_string(const std::string& s) override { return {s}; }
+  void broadcast_bytes(void*, int, int) override {}
+  [[noreturn]] void abort(int) override { std::abort(); }
+  std::string library_version() const override { return "test"; }
+};
+
+// One rank: every collective copies its input to its output (avg divides by one).
+class CopyBackend : public Backend {
+ public:
+  explicit CopyBackend(long long corrupt_at = -1) : corrupt_at_(corrupt_at) {}
+  std::string name() const override { return "copy"; }
+  std::string algorithm(const CollArgs&) const override { return "copy"; }
+  bool supports(const CollectiveDef&) const override { return true; }
+  void run(const CollArgs& a) override {
+    ++calls;
+    const std::size_t bytes = a.counts.send_count * dtype_size(a.dtype);
+    if (a.send != a.recv && bytes) std::memmove(a.recv, a.send, bytes);
+    if (corrupt_at_ >= 0 && static_cast<std::size_t>(corrupt_at_) < bytes) {
+      static_cast<unsigned char*>(a.recv)[corrupt_at_] ^= 0x40;
+    }
+  }
+  int calls = 0;
+
+ private:
+  long long corrupt_at_;
+};
+
+RunOptions options_for(const char* coll, const char* extra_size = "4K") {
+  ParseOutcome p = parse_run_options({coll, "-b", "8", "-e", extra_size, "-f", "4", "-n", "3", "-w",
+                                      "2", "-d", "all", "-o", "all"});
+  EXPECT_TRUE(p.options) << p.output;
+  return *p.options;
+}
+
+TEST(Runner, EveryCollectiveChecksCleanWithACorrectBackend) {
+  SingleRankWorld world;
+  for (const auto* def : all_collectives()) {
+    RunOptions opts = options_for(def->name);
+    CopyBackend backend;
+    std::vector<SizeResult> rows;
+    RunSummary s = run_sweep(opts, backend, world, nullptr, false,
+                             [&](const SizeResult& r) { rows.push_back(r); });
+    EXPECT_EQ(s.wrong_total, 0) << def->name;
+    const std::size_t ops = def->uses_op ? all_redops().size() : 1;
+    // 8, 32, 128, 512, 2048 bytes for each dtype (and op).
+    EXPECT_EQ(rows.size(), 5 * all_dtypes().size() * ops) << def->name;
+    for (const auto& r : rows) {
+      EXPECT_EQ(r.out_of_place.wrong, 0);
+      EXPECT_EQ(r.in_place.wrong, 0);
+      EXPECT_EQ(r.out_of_place.iters, 3);
+      EXPECT_LE(r.out_of_place.time_us_min, r.out_of_place.time_us_median);
+      EXPECT_LE(r.out_of_place.time_us_median, r.out_of_place.time_us_max);
+      EXPECT_GT(r.out_of_place.time_us, 0.0);
+    }
+    // (warm-up + timed + check) x 2 variants per row.
+    EXPECT_EQ(backend.calls, static_cast<int>(rows.size()) * 2 * (2 + 3 + 1)) << def->name;
+  }
+}
+
+TEST(Runner, OneCorruptedByteIsCountedAsOneWrongElement) {
+  SingleRankWorld world;
+  ParseOutcome p = parse_run_options({"all_reduce", "-b", "4K", "-e", "4K", "-n", "1", "-w", "0"});
+  ASSERT_TRUE(p.options);
+  CopyBackend backend(/*corrupt_at=*/101);
+  std::vector<SizeResult> rows;
+  RunSummary s = run_sweep(*p.options, backend, world, nullptr, false,
+                           [&](const SizeResult& r) { rows.push_back(r); });
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].out_of_place.wrong, 1);
+  EXPECT_EQ(rows[0].in_place.wrong, 1);
+  EXPECT_EQ(s.wrong_total, 2);
+  EXPECT_EQ(s.out_of_bounds, 2);
+}
+
+TEST(Runner, NoCheckMeansWrongIsUnknown) {
+  SingleRankWorld world;
+  ParseOutcome p =
+      parse_run_options({"all_reduce", "-b", "64", "-e", "64", "-n", "1", "-w", "0", "-c", "0"});
+  ASSERT_TRUE(p.options);
+  CopyBackend backend(/*corrupt_at=*/3);
+  std::vector<SizeResult> rows;
+  RunSummary s = run_sweep(*p.options, backend, world, nullptr, false,
+                           [&](const SizeResult& r) { rows.push_back(r); });
+  EXPECT_EQ(rows.at(0).out_of_place.wrong, -1);
+  EXPECT_EQ(s.wrong_total, 0);
+}
+
+TEST(Runner, MemoryPlanCoversInPlaceInputAndRefusesTooLarge) {
+  ParseOutcome p = parse_run_options({"reduce_scatter", "-b", "8", "-e", "1M", "-d", "double"});
+  ASSERT_TRUE(p.options);
+  const SweepPlan plan = plan_sweep(*p.options, 4, false);
+  EXPECT_EQ(plan.send_bytes, 1u << 20);
+  EXPECT_EQ(plan.recv_bytes, 1u << 20);  // in place the input lives in the receive buffer
+  EXPECT_EQ(check_memory(plan, 4, 1ull << 30), "");
+  const std::string err = check_memory(plan, 4, 1u << 20);
+  EXPECT_NE(err.find("do not fit in host memory"), std::string::npos);
+  EXPECT_NE(err.find(std::to_string(plan.host_bytes)), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fb
