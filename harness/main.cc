@@ -5,6 +5,7 @@
 #include <string>
 
 #include "collectives/collective.h"
+#include "harness/cmd_model.h"
 #include "harness/commands.h"
 #include "harness/options.h"
 
@@ -13,6 +14,8 @@ namespace {
 
 // The tool subcommands; the collectives come from their registry.
 const Command kCommands[] = {
+    {"model", "collective time on a modelled cluster and fabric", &cmd_model},
+    {"topo-size", "bill of materials of a Clos cluster", &cmd_topo_size},
     {"__placeholder__", "", nullptr},
 };
 
