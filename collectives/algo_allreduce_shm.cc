@@ -69,19 +69,18 @@ void run(const CollArgs& a, Communicator& comm, Engine& engine) {
     if (!recv.empty()) {
       const BlockRange slice = block_range(count, n, r);
       const std::size_t piece = std::max<std::size_t>(1, kDirectPieceBytes / es);
+      // Accumulate in scratch: in place, send[r] is also recv[r] and must stay an input until
+      // every rank's contribution is folded in.
+      void* acc = engine.scratch(piece * es);
       for (std::size_t off = 0; off < slice.count; off += piece) {
         const std::size_t first = slice.first + off, len = std::min(piece, slice.count - off);
-        void* out = byte_ptr(recv[static_cast<std::size_t>(r)], first, es);
-        if (n == 1) engine.copy(out, byte_ptr(send[0], first, es), len * es);
-        for (int j = 1; j < n; ++j) {
-          const void* acc = j == 1 ? byte_ptr(send[0], first, es) : out;
-          engine.reduce(a.dtype, a.op, out, acc,
-                        byte_ptr(send[static_cast<std::size_t>(j)], first, es), len);
-        }
-        if (a.op == RedOp::kAvg) engine.avg_finalize(a.dtype, out, len, n);
+        auto in = [&](int j) { return byte_ptr(send[static_cast<std::size_t>(j)], first, es); };
+        if (n == 1) engine.copy(acc, in(0), len * es);
+        for (int j = 1; j < n; ++j)
+          engine.reduce(a.dtype, a.op, acc, j == 1 ? in(0) : acc, in(j), len);
+        if (a.op == RedOp::kAvg) engine.avg_finalize(a.dtype, acc, len, n);
         for (int j = 0; j < n; ++j) {
-          if (j != r)
-            engine.copy(byte_ptr(recv[static_cast<std::size_t>(j)], first, es), out, len * es);
+          engine.copy(byte_ptr(recv[static_cast<std::size_t>(j)], first, es), acc, len * es);
         }
       }
       // Nobody returns (and lets its caller touch the buffers) before all slices are written.
