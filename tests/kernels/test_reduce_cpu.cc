@@ -99,6 +99,24 @@ TEST(ReduceCpu, MatchesScalarFunctorsBitForBit) {
   }
 }
 
+// Outputs of 8 MiB and more take the non-temporal store path (out of place only).
+TEST(ReduceCpu, LargeOutOfPlaceStreamingPathMatches) {
+  std::mt19937_64 rng(9);
+  for (CpuIsa isa : supported_cpu_isas()) {
+    for (DType dtype : {DType::kHalf, DType::kFloat}) {
+      const std::size_t size = dtype_size(dtype);
+      const std::size_t n = (std::size_t{8} << 20) / size + 7;
+      SCOPED_TRACE(label(isa, dtype, RedOp::kSum, n));
+      OffsetBuffer a(n * size, 0), b(n * size, size), out(n * size, 3 * size);
+      std::vector<unsigned char> want(n * size);
+      fill_pair(rng, dtype, a.data(), b.data(), n);
+      reference_reduce(dtype, RedOp::kSum, want.data(), a.data(), b.data(), n);
+      reduce_cpu(isa, dtype, RedOp::kSum, out.data(), a.data(), b.data(), n);
+      ASSERT_EQ(first_difference(out.data(), want.data(), n, size), n);
+    }
+  }
+}
+
 TEST(ReduceCpu, DefaultLevelMatchesGeneric) {
   std::mt19937_64 rng(7);
   const std::size_t n = 10007;
