@@ -43,6 +43,8 @@ class MpiWorld final : public World {
       owns_ = true;
     }
     MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
+    MPI_Query_thread(&thread_level_);  // also right when MPI was initialised by someone else
+    if (thread_level_ >= MPI_THREAD_MULTIPLE) MPI_Comm_dup(comm_, &watchdog_);
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
     MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local_);
@@ -51,6 +53,7 @@ class MpiWorld final : public World {
   }
   ~MpiWorld() override {
     MPI_Comm_free(&local_);
+    if (watchdog_ != MPI_COMM_NULL) MPI_Comm_free(&watchdog_);
     MPI_Comm_free(&comm_);
     if (owns_) MPI_Finalize();
   }
@@ -104,12 +107,14 @@ class MpiWorld final : public World {
     return nl == std::string::npos ? v : v.substr(0, nl);
   }
   void* native_handle() override { return &comm_; }
+  void* watchdog_comm() override { return watchdog_ == MPI_COMM_NULL ? nullptr : &watchdog_; }
 
  private:
   bool owns_ = false;
   int thread_level_ = 0;
   MPI_Comm comm_ = MPI_COMM_NULL;
   MPI_Comm local_ = MPI_COMM_NULL;
+  MPI_Comm watchdog_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
 };
 #endif

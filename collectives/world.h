@@ -31,6 +31,9 @@ class World {
   virtual std::string library_version() const = 0;
   // Native handle (MPI_Comm as an integer-sized value) for backends that need it; 0 if none.
   virtual void* native_handle() { return nullptr; }
+  // A communicator of its own (MPI_Comm*) for the watchdog thread's status queries, so they never
+  // match the measured traffic; null without MPI or when MPI lacks MPI_THREAD_MULTIPLE.
+  virtual void* watchdog_comm() { return nullptr; }
 };
 
 // MPI world if the binary was built with MPI (initialises MPI with MPI_THREAD_MULTIPLE when

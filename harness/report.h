@@ -73,10 +73,10 @@ class Reporter {
 };
 
 // Console report in nccl-tests' layout on `out` (stdout in the binary); `header` false prints the
-// rows and footer only (--no-header). Reads these meta keys, each optional: version, commit,
+// rows and footer only (--no-header). Reads these meta keys, each optional: version, git_commit,
 // collective, backend, algorithm, device, nranks,
-// sweep{min_bytes, max_bytes, step_bytes, step_factor, warmup_iters, iters, check_iters,
-//       cuda_graph, gpus_per_process, average, blocking, run_cycles, timeout_s},
+// sweep{minbytes, maxbytes, stepbytes, stepfactor, warmup_iters, iters, check_iters, cuda_graph,
+//       gpus_per_process, average, blocking, run_cycles, timeout_s},
 // ranks[{rank, host, pid, device ("cpu", "cuda"), device_index, device_bus_id, device_name,
 //        cpuset}].
 std::unique_ptr<Reporter> make_console_reporter(std::FILE* out, bool header = true);

@@ -2,8 +2,10 @@
 // cores, GPUs, NICs), and per-rank CPU binding. Everything here goes into the results' meta.
 #pragma once
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace fb {
 
@@ -13,9 +15,14 @@ struct BindResult {
   std::string description;  // "core 0 (local rank 0 of 2)", or why it was not bound
 };
 
-// Binds the calling process to one core per local rank (or the cores nearest `gpu_pci_bus_id` if
-// not empty) with hwloc. Never fails the run: when binding is impossible the reason is returned.
+// Binds the calling process to one core per local rank, round-robin over the cores (or to the
+// cores nearest `gpu_pci_bus_id`, e.g. "0000:04:00.0", if not empty) with hwloc. Never fails the
+// run: when binding is impossible the reason is returned. Without hwloc: one logical CPU per
+// local rank for the calling thread and those it creates later, so call it early.
 BindResult bind_rank(int local_rank, int local_size, const std::string& gpu_pci_bus_id);
+
+// "0-3,8,10-11" from integers in any order (CPU lists, rank lists), as Linux and hwloc write them.
+std::string format_ranges(std::vector<int> values);
 
 // Current binding of the calling process, without changing it.
 std::string current_cpuset();
@@ -23,6 +30,9 @@ std::string current_cpuset();
 // {"hostname", "cpu_model", "cores", "hw_threads", "memory_bytes", "os",
 //  "hwloc": {"packages", "numa_nodes", "cores", "pus", "gpus": [...], "nics": [...]}}
 nlohmann::json machine_summary();
+// The reduced "hwloc" part of the summary from /proc and /sys, what machine_summary() reports
+// when built without hwloc (exposed so tests can compare the two views).
+nlohmann::json proc_topology_summary();
 
 std::string hostname();
 std::size_t total_memory_bytes();

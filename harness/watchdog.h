@@ -2,43 +2,103 @@
 // with a description of the current phase and the backend reports each call's start and end. A
 // call running longer than the timeout ends the whole job with a message naming the collective,
 // size, and the ranks that did not arrive, and a non-zero exit (World::abort).
+//
+// How the missing ranks are named at no hot-path cost: each watchdog thread listens on its own
+// communicator (World::watchdog_comm(), MPI with MPI_THREAD_MULTIPLE) and answers status queries
+// with its call count and phase. The rank whose deadline expires first asks every other rank,
+// waits a grace period, and reports who answered from which call and who did not answer (a
+// stopped, hung or dead process). Ranks count the same calls in the same order, so equal counts
+// mean "in the same collective". Without that communicator only the local view is reported.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "collectives/backend.h"
 #include "collectives/world.h"
 
 namespace fb {
 
+// What one rank said when asked (or that it did not answer).
+struct RankStatus {
+  int rank = 0;
+  bool answered = false;
+  long long calls = 0;   // calls begun so far; the current one included while in a call
+  bool in_call = false;  // between begin_call and end_call
+  std::string phase;
+};
+
+// The one message for a timed-out call. `self` is the reporting rank (always answered, in its
+// call); `others` every other rank; `others_known` false when they could not be asked.
+std::string describe_timeout(const RankStatus& self, double timeout_s,
+                             const std::vector<RankStatus>& others, bool others_known);
+
+struct WatchdogOptions {
+  double timeout_s = 300;  // <= 0 disables the watchdog
+  double poll_s = 0.1;     // how often the thread checks the deadline and answers queries
+  double grace_s = 2.0;    // how long the reporting rank waits for answers
+  int exit_code = 4;       // of the job, through World::abort (1: wrong results, 2: bad input)
+  // Gets the message and ends the job. Default: the message on stderr, then world.abort(1).
+  // Tests inject their own; if it returns, the watchdog goes quiet for good.
+  std::function<void(const std::string& message)> on_timeout;
+};
+
 class Watchdog final : public CallObserver {
  public:
   // timeout_s <= 0 disables the watchdog.
   Watchdog(World& world, double timeout_s);
+  Watchdog(World& world, WatchdogOptions options);
+  // Must be destroyed before `world` (it holds a request on the world's watchdog communicator).
   ~Watchdog() override;
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
+  // What the next calls are ("all_reduce 1048576 B float sum in-place"), for the message.
   void set_phase(const std::string& phase) override;
+  // Hot path: two relaxed atomic stores and a clock read each.
   void begin_call() override;
   void end_call() override;
 
  private:
+  struct Mpi;  // the query protocol's state; defined only in MPI builds
   void loop();
+  RankStatus self_status();
+  void handle_timeout();
+  bool wait_stop(double seconds);  // true if asked to stop
+
   World& world_;
-  double timeout_s_;
+  WatchdogOptions opts_;
   std::atomic<long long> call_start_ns_{0};  // 0: not in a call
   std::atomic<long long> calls_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   std::string phase_;
   bool stop_ = false;
+  Mpi* mpi_ = nullptr;
   std::thread thread_;
+};
+
+// Brackets a control-plane call (barrier, reductions of times) so a rank stuck there is caught
+// too; a null observer makes it a no-op.
+class WatchedCall {
+ public:
+  explicit WatchedCall(CallObserver* observer) : observer_(observer) {
+    if (observer_ != nullptr) observer_->begin_call();
+  }
+  ~WatchedCall() {
+    if (observer_ != nullptr) observer_->end_call();
+  }
+  WatchedCall(const WatchedCall&) = delete;
+  WatchedCall& operator=(const WatchedCall&) = delete;
+
+ private:
+  CallObserver* observer_;
 };
 
 }  // namespace fb

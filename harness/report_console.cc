@@ -1,0 +1,183 @@
+// Console report in nccl-tests' layout (src/common.cu): '#' header lines, the three-line column
+// header, one line per size with out-of-place and in-place columns, and the footer. Widths and
+// number formats are nccl-tests' own so scripts that parse its output read ours unchanged.
+#include <cinttypes>
+#include <cstdio>
+#include <string>
+
+#include "harness/report.h"
+
+namespace fb {
+namespace {
+
+template <typename T>
+T get_or(const nlohmann::json& obj, const char* key, T fallback) {
+  if (!obj.is_object()) return fallback;
+  const auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    return fallback;  // a malformed meta field must not cost the table
+  }
+}
+
+// nccl-tests keeps 7 characters for the time: whole microseconds from 10 ms up, one decimal from
+// 100 us, two below.
+std::string format_time_us(double us) {
+  char buf[32];
+  const char* fmt = us >= 10000.0 ? "%7.0f" : us >= 100.0 ? "%7.1f" : "%7.2f";
+  std::snprintf(buf, sizeof buf, fmt, us);
+  return buf;
+}
+
+class ConsoleReporter final : public Reporter {
+ public:
+  ConsoleReporter(std::FILE* out, bool header) : out_(out), header_(header) {}
+
+  void begin(const nlohmann::json& meta) override {
+    if (!header_) return;
+    print_run_header(meta);
+    print_column_header();
+    std::fflush(out_);
+  }
+
+  void add(const SizeResult& row) override {
+    std::fprintf(out_, "%12zu  %12zu  %8s  %6s  %6d", row.bytes, row.count, row.dtype.c_str(),
+                 row.op.c_str(), row.root);
+    print_variant(row.out_of_place);
+    print_variant(row.in_place);
+    std::fputc('\n', out_);
+    std::fflush(out_);  // progress is visible as each size completes, as nccl-tests' line buffering
+  }
+
+  void finish(const RunSummary& s) override {
+    std::fprintf(out_, "# Out of bounds values : %lld %s\n", s.out_of_bounds,
+                 s.out_of_bounds != 0 ? "FAILED" : "OK");
+    // nccl-tests prints "%g %s" with an empty pass/fail word unless -C (check_avg_bw) is given.
+    std::fprintf(out_, "# Avg bus bandwidth    : %g \n", s.avg_busbw_gbps);
+    if (s.peak_variant.empty()) {
+      std::fprintf(out_, "# Peak bus bandwidth   : N/A\n");
+    } else {
+      std::fprintf(out_, "# Peak bus bandwidth   : %g GB/s at %zu B (%s)\n", s.peak_busbw_gbps,
+                   s.peak_bytes, s.peak_variant.c_str());
+    }
+    if (!s.complete) std::fprintf(out_, "# Incomplete run      : the sweep was interrupted\n");
+    std::fprintf(out_, "#\n");
+    std::fflush(out_);
+  }
+
+ private:
+  void print_run_header(const nlohmann::json& meta) {
+    const std::string version = get_or<std::string>(meta, "version", "unknown");
+    const std::string commit = get_or<std::string>(meta, "git_commit", "unknown");
+    std::fprintf(out_, "# fabricbench %s (commit %s) backend %s algorithm %s device %s\n",
+                 version.c_str(), commit.c_str(), get_or<std::string>(meta, "backend", "?").c_str(),
+                 get_or<std::string>(meta, "algorithm", "?").c_str(),
+                 get_or<std::string>(meta, "device", "?").c_str());
+    std::fprintf(out_, "# Collective test starting: %s\n",
+                 get_or<std::string>(meta, "collective", "?").c_str());
+
+    const nlohmann::json sweep = get_or<nlohmann::json>(meta, "sweep", nlohmann::json::object());
+    const double factor = get_or<double>(sweep, "stepfactor", 1.0);
+    char step[64];
+    if (factor > 1.0) {
+      std::snprintf(step, sizeof step, "%g(factor)", factor);
+    } else {
+      std::snprintf(step, sizeof step, "%zu(bytes)", get_or<std::size_t>(sweep, "stepbytes", 0));
+    }
+    // nccl-tests' parameter line, same keys; there is one thread per process here.
+    std::fprintf(out_,
+                 "# nThread 1 nGpus %d minBytes %zu maxBytes %zu step: %s warmup iters: %d "
+                 "iters: %d agg iters: 1 validation: %d graph: %d\n",
+                 get_or<int>(sweep, "gpus_per_process", 1),
+                 get_or<std::size_t>(sweep, "minbytes", 0),
+                 get_or<std::size_t>(sweep, "maxbytes", 0), step,
+                 get_or<int>(sweep, "warmup_iters", 0), get_or<int>(sweep, "iters", 0),
+                 get_or<int>(sweep, "check_iters", 0), get_or<int>(sweep, "cuda_graph", 0));
+    std::fprintf(out_, "# nRanks %d average %d blocking %d cycles %d timeout %g s\n",
+                 get_or<int>(meta, "nranks", 0), get_or<int>(sweep, "average", 1),
+                 get_or<int>(sweep, "blocking", 0), get_or<int>(sweep, "run_cycles", 1),
+                 get_or<double>(sweep, "timeout_s", 0.0));
+    std::fprintf(out_, "#\n# Using devices\n");
+    const nlohmann::json ranks = get_or<nlohmann::json>(meta, "ranks", nlohmann::json::array());
+    for (const auto& r : ranks) print_rank(r);
+    std::fprintf(out_, "#\n");
+  }
+
+  void print_rank(const nlohmann::json& r) {
+    const std::string bus_id = get_or<std::string>(r, "device_bus_id", "");
+    const std::string where = bus_id.empty() ? get_or<std::string>(r, "device", "cpu") : bus_id;
+    const std::string name = get_or<std::string>(r, "device_name", "");
+    std::fprintf(out_, "#  Rank %2d Group  0 Pid %6lld on %10s device %2d [%s]%s%s cpuset %s\n",
+                 get_or<int>(r, "rank", 0), get_or<long long>(r, "pid", 0),
+                 get_or<std::string>(r, "host", "?").c_str(), get_or<int>(r, "device_index", 0),
+                 where.c_str(), name.empty() ? "" : " ", name.c_str(),
+                 get_or<std::string>(r, "cpuset", "?").c_str());
+  }
+
+  void print_column_header() {
+    std::fprintf(out_,
+                 "# %10s  %12s  %8s  %6s  %6s           out-of-place                       "
+                 "in-place          \n",
+                 "", "", "", "", "");
+    std::fprintf(out_, "# %10s  %12s  %8s  %6s  %6s  %7s  %6s  %6s %6s  %7s  %6s  %6s %6s\n",
+                 "size", "count", "type", "redop", "root", "time", "algbw", "busbw", "#wrong",
+                 "time", "algbw", "busbw", "#wrong");
+    std::fprintf(out_, "# %10s  %12s  %8s  %6s  %6s  %7s  %6s  %6s  %5s  %7s  %6s  %6s  %5s\n",
+                 "(B)", "(elements)", "", "", "", "(us)", "(GB/s)", "(GB/s)", "", "(us)", "(GB/s)",
+                 "(GB/s)", "");
+  }
+
+  void print_variant(const Timing& t) {
+    if (!t.measured) {
+      std::fprintf(out_, "  %7s  %6s  %6s  %5s", "N/A", "N/A", "N/A", "N/A");
+      return;
+    }
+    const std::string time = format_time_us(t.time_us);
+    std::fprintf(out_, "  %7s  %6.2f  %6.2f", time.c_str(), t.algbw_gbps, t.busbw_gbps);
+    if (t.wrong < 0) {
+      std::fprintf(out_, "  %5s", "N/A");
+    } else {
+      std::fprintf(out_, "  %5lld", t.wrong);
+    }
+  }
+
+  std::FILE* out_;
+  bool header_;
+};
+
+void add_variant(const Timing& t, std::size_t bytes, const char* variant, RunSummary& s,
+                 double& sum, long long& count) {
+  if (!t.measured) return;
+  sum += t.busbw_gbps;
+  ++count;
+  if (s.peak_variant.empty() || t.busbw_gbps > s.peak_busbw_gbps) {
+    s.peak_busbw_gbps = t.busbw_gbps;
+    s.peak_bytes = bytes;
+    s.peak_variant = variant;
+  }
+  if (t.wrong > 0) {
+    s.wrong_total += t.wrong;
+    ++s.out_of_bounds;
+  }
+}
+
+}  // namespace
+
+void SummaryAccumulator::add(const SizeResult& row) {
+  add_variant(row.out_of_place, row.bytes, "out-of-place", s_, busbw_sum_, busbw_count_);
+  add_variant(row.in_place, row.bytes, "in-place", s_, busbw_sum_, busbw_count_);
+}
+
+RunSummary SummaryAccumulator::summary() const {
+  RunSummary s = s_;
+  s.avg_busbw_gbps = busbw_count_ > 0 ? busbw_sum_ / static_cast<double>(busbw_count_) : 0.0;
+  return s;
+}
+
+std::unique_ptr<Reporter> make_console_reporter(std::FILE* out, bool header) {
+  return std::make_unique<ConsoleReporter>(out, header);
+}
+
+}  // namespace fb

@@ -1,0 +1,126 @@
+// JSON results document (schema fabricbench.results/1). Rows are serialised as they arrive into
+// one text buffer, so memory grows by one compact line per row and nothing is copied twice; the
+// document is assembled and written atomically at finish().
+#include <string>
+
+#include "harness/report.h"
+#include "harness/report_rows.h"
+
+namespace fb {
+
+void result_row_fields(const SizeResult& row, bool in_place, RowFields& out) {
+  const Timing& t = in_place ? row.in_place : row.out_of_place;
+  out.clear();
+  out.emplace_back("collective", row.collective);
+  out.emplace_back("bytes", row.bytes);
+  out.emplace_back("count", row.count);
+  out.emplace_back("dtype", row.dtype);
+  out.emplace_back("op", row.op);
+  out.emplace_back("root", row.root);
+  out.emplace_back("in_place", in_place);
+  out.emplace_back("time_us", t.time_us);
+  out.emplace_back("algbw_gbps", t.algbw_gbps);
+  out.emplace_back("busbw_gbps", t.busbw_gbps);
+  out.emplace_back("wrong", t.wrong < 0 ? nlohmann::json(nullptr) : nlohmann::json(t.wrong));
+  out.emplace_back("iters", t.iters);
+  out.emplace_back("time_us_min", t.time_us_min);
+  out.emplace_back("time_us_median", t.time_us_median);
+  out.emplace_back("time_us_mean", t.time_us_mean);
+  out.emplace_back("time_us_max", t.time_us_max);
+  out.emplace_back("time_us_p99", t.time_us_p99);
+  out.emplace_back("algo", row.algo);
+  out.emplace_back("cycle", row.cycle);
+}
+
+std::vector<std::string> result_row_names() {
+  RowFields fields;
+  result_row_fields(SizeResult{}, false, fields);
+  std::vector<std::string> names;
+  for (const auto& f : fields) names.emplace_back(f.first);
+  return names;
+}
+
+namespace {
+
+// Invalid UTF-8 (a host name, a command-line argument) must not cost the results file.
+constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+
+class JsonReporter final : public Reporter {
+ public:
+  explicit JsonReporter(std::string path) : path_(std::move(path)) {}
+
+  void begin(const nlohmann::json& meta) override {
+    meta_text_ = meta.dump(2, ' ', false, kReplace);
+  }
+
+  void add(const SizeResult& row) override {
+    if (row.out_of_place.measured) append_row(row, false);
+    if (row.in_place.measured) append_row(row, true);
+  }
+
+  void finish(const RunSummary& s) override {
+    const nlohmann::json summary = {{"avg_busbw_gbps", s.avg_busbw_gbps},
+                                    {"peak_busbw_gbps", s.peak_busbw_gbps},
+                                    {"peak_bytes", s.peak_bytes},
+                                    {"peak_variant", s.peak_variant},
+                                    {"wrong_total", s.wrong_total},
+                                    {"out_of_bounds", s.out_of_bounds},
+                                    {"complete", s.complete},
+                                    {"end_time", s.end_time}};
+    std::string doc;
+    doc.reserve(rows_.size() + meta_text_.size() + 512);
+    doc += "{\n  \"schema\": ";
+    doc += nlohmann::json(kResultsSchema).dump();
+    doc += ",\n  \"complete\": ";
+    doc += s.complete ? "true" : "false";
+    doc += ",\n  \"meta\": ";
+    doc += indent(meta_text_.empty() ? std::string("{}") : meta_text_);
+    doc += ",\n  \"results\": [";
+    doc += rows_;
+    doc += rows_.empty() ? "]" : "\n  ]";
+    doc += ",\n  \"summary\": ";
+    doc += indent(summary.dump(2, ' ', false, kReplace));
+    doc += "\n}\n";
+    write_file_atomically(path_, doc);
+  }
+
+ private:
+  void append_row(const SizeResult& row, bool in_place) {
+    result_row_fields(row, in_place, fields_);
+    rows_ += rows_.empty() ? "\n    {" : ",\n    {";
+    bool first = true;
+    for (const auto& f : fields_) {
+      if (!first) rows_ += ", ";
+      first = false;
+      rows_ += '"';
+      rows_ += f.first;
+      rows_ += "\": ";
+      rows_ += f.second.dump(-1, ' ', false, kReplace);
+    }
+    rows_ += '}';
+  }
+
+  // Nests a dump(2) document one level down (two more spaces after each newline).
+  static std::string indent(const std::string& text) {
+    std::string out;
+    out.reserve(text.size() + text.size() / 8);
+    for (const char c : text) {
+      out += c;
+      if (c == '\n') out += "  ";
+    }
+    return out;
+  }
+
+  std::string path_;
+  std::string meta_text_;
+  std::string rows_;
+  RowFields fields_;
+};
+
+}  // namespace
+
+std::unique_ptr<Reporter> make_json_reporter(const std::string& path) {
+  return std::make_unique<JsonReporter>(path);
+}
+
+}  // namespace fb
