@@ -46,7 +46,6 @@ class Evaluator {
     const ClusterConfig& cfg = topo_.config();
     if (!o_.analytic)
       gpu_of_rank_ = make_placement(o_.placement, plan.ranks, cfg.scaleup_domain_gpus, seed);
-    std::map<std::string, NetStats> cache;
     std::map<int, std::map<Resource, Cost>> groups;
     SeedEval ev;
     double lat = fab_.base_latency_us.value;
@@ -57,12 +56,14 @@ class Evaluator {
       Cost c;
       if (ph.resource == Resource::kNetwork) {
         NetStats s;
-        auto it = cache.find(ph.pattern_key);
-        if (it != cache.end()) {
+        // Rates do not depend on message size: a pattern is solved once per seed.
+        const auto key = std::make_pair(seed, ph.pattern_key);
+        auto it = cache_.find(key);
+        if (it != cache_.end()) {
           s = it->second;
         } else {
           s = o_.analytic ? analytic(ph) : solve(ph, seed);
-          cache[ph.pattern_key] = s;
+          cache_[key] = s;
         }
         const double sub = ph.bytes_per_step / subflows_;
         const double ideal = sub / bytes_per_us(s.r0_min);
@@ -186,13 +187,14 @@ class Evaluator {
   int qps_ = 1;
   int subflows_ = 1;
   std::vector<std::int64_t> gpu_of_rank_;
+  std::map<std::pair<std::uint64_t, std::string>, NetStats> cache_;
 };
 
 }  // namespace
 
-ModelResult evaluate(const ClusterConfig& topology, const FabricProfile& fabric,
-                     const EvalOptions& o) {
-  const auto t_start = std::chrono::steady_clock::now();
+std::vector<ModelResult> evaluate_sizes(const ClusterConfig& topology, const FabricProfile& fabric,
+                                        const EvalOptions& o, const std::vector<Bytes>& sizes) {
+  auto t_start = std::chrono::steady_clock::now();
   if (o.seeds < 1) throw ModelError("seeds must be at least 1");
   ClusterConfig cfg = topology;
   if (o.gpus > 0) cfg.gpus = o.gpus;
@@ -222,72 +224,83 @@ ModelResult evaluate(const ClusterConfig& topology, const FabricProfile& fabric,
       (fab.routing == RoutingKind::kEcmp || fab.routing == RoutingKind::kEcmpPolarized ||
        o.placement == Placement::kFragmented || o.collective == Collective::kPermutation);
   Evaluator ev(topo, fab, o);
-  std::vector<SeedEval> runs;
-  for (int i = 0; i < o.seeds; ++i) {
-    if (i > 0 && !seeded) {
-      runs.push_back(runs.front());
-      continue;
+  std::vector<ModelResult> results;
+  for (const Bytes bytes : sizes) {
+    std::vector<SeedEval> runs;
+    for (int i = 0; i < o.seeds; ++i) {
+      if (i > 0 && !seeded) {
+        runs.push_back(runs.front());
+        continue;
+      }
+      const std::uint64_t seed = o.seed_base + static_cast<std::uint64_t>(i);
+      const CollectivePlan plan = make_plan(o.collective, o.algo, cfg.gpus, domain, bytes, seed);
+      runs.push_back(ev.run(plan, seed));
     }
-    const std::uint64_t seed = o.seed_base + static_cast<std::uint64_t>(i);
-    const CollectivePlan plan = make_plan(o.collective, o.algo, cfg.gpus, domain, o.bytes, seed);
-    runs.push_back(ev.run(plan, seed));
-  }
-  const CollectivePlan plan = make_plan(o.collective, o.algo, cfg.gpus, domain, o.bytes, 0);
+    const CollectivePlan plan = make_plan(o.collective, o.algo, cfg.gpus, domain, bytes, 0);
 
-  ModelResult r;
-  r.topology = cfg.name;
-  r.fabric = fab.name;
-  r.routing = to_string(fab.routing);
-  r.collective = to_string(o.collective);
-  r.algo = o.collective == Collective::kPermutation ? "permutation" : to_string(o.algo);
-  r.placement = to_string(o.placement);
-  r.method = o.analytic ? "analytic" : "flow";
-  r.gpus = cfg.gpus;
-  r.tiers = topo.tiers();
-  r.bytes = o.bytes;
-  r.seeds = o.seeds;
-  double sum = 0, sum2 = 0;
-  r.time_us_min = std::numeric_limits<double>::infinity();
-  for (const SeedEval& s : runs) {
-    r.seed_time_us.push_back(s.time);
-    sum += s.time;
-    sum2 += s.time * s.time;
-    r.time_us_min = std::min(r.time_us_min, s.time);
-    r.time_us_max = std::max(r.time_us_max, s.time);
-    r.breakdown.latency_us += s.bd.latency_us / o.seeds;
-    r.breakdown.bandwidth_us += s.bd.bandwidth_us / o.seeds;
-    r.breakdown.header_us += s.bd.header_us / o.seeds;
-    r.breakdown.congestion_us += s.bd.congestion_us / o.seeds;
-    r.throughput_fraction += (s.throughput - 1.0) / o.seeds;
-    r.flows = std::max(r.flows, s.flows);
-    r.max_switch_hops = std::max(r.max_switch_hops, s.hops);
-  }
-  r.time_us = sum / o.seeds;
-  r.time_us_stddev = std::sqrt(std::max(0.0, sum2 / o.seeds - r.time_us * r.time_us));
-  r.algbw_gbps = static_cast<double>(o.bytes) / r.time_us * 1e-3;  // B/us -> GB/s
-  r.busbw_gbps = r.algbw_gbps * plan.bus_factor;
+    ModelResult r;
+    r.topology = cfg.name;
+    r.fabric = fab.name;
+    r.routing = to_string(fab.routing);
+    r.collective = to_string(o.collective);
+    r.algo = o.collective == Collective::kPermutation ? "permutation" : to_string(o.algo);
+    r.placement = to_string(o.placement);
+    r.method = o.analytic ? "analytic" : "flow";
+    r.gpus = cfg.gpus;
+    r.tiers = topo.tiers();
+    r.bytes = bytes;
+    r.seeds = o.seeds;
+    double sum = 0, sum2 = 0;
+    r.time_us_min = std::numeric_limits<double>::infinity();
+    for (const SeedEval& s : runs) {
+      r.seed_time_us.push_back(s.time);
+      sum += s.time;
+      sum2 += s.time * s.time;
+      r.time_us_min = std::min(r.time_us_min, s.time);
+      r.time_us_max = std::max(r.time_us_max, s.time);
+      r.breakdown.latency_us += s.bd.latency_us / o.seeds;
+      r.breakdown.bandwidth_us += s.bd.bandwidth_us / o.seeds;
+      r.breakdown.header_us += s.bd.header_us / o.seeds;
+      r.breakdown.congestion_us += s.bd.congestion_us / o.seeds;
+      r.throughput_fraction += (s.throughput - 1.0) / o.seeds;
+      r.flows = std::max(r.flows, s.flows);
+      r.max_switch_hops = std::max(r.max_switch_hops, s.hops);
+    }
+    r.time_us = sum / o.seeds;
+    r.time_us_stddev = std::sqrt(std::max(0.0, sum2 / o.seeds - r.time_us * r.time_us));
+    r.algbw_gbps = static_cast<double>(bytes) / r.time_us * 1e-3;  // B/us -> GB/s
+    r.busbw_gbps = r.algbw_gbps * plan.bus_factor;
 
-  auto& a = r.approximations;
-  a.push_back(
-      "step time = bytes / slowest max-min fair rate of the step (rates held for the "
-      "whole step; a lower bound on the makespan)");
-  a.push_back(
-      "scale-up (NVLink) and reduction modelled analytically: per-GPU bandwidth, no "
-      "contention, no header overhead");
-  a.push_back("pipelined phases overlap: a group's transfer time is its busiest resource");
-  a.push_back("identical steps of a pattern are solved once (exact: same flows every step)");
-  if (fab.routing == RoutingKind::kAdaptive)
+    auto& a = r.approximations;
     a.push_back(
-        "adaptive routing: fluid even split over equal-cost links and planes (the "
-        "least-loaded equilibrium on a symmetric Clos); reordering cost not modelled");
-  if (o.analytic) {
-    a.push_back("analytic: no in-fabric contention; NIC sharing only");
-    if (o.placement == Placement::kFragmented)
-      a.push_back("analytic, fragmented placement: farthest pair assumed to cross the top tier");
+        "step time = bytes / slowest max-min fair rate of the step (rates held for the "
+        "whole step; a lower bound on the makespan)");
+    a.push_back(
+        "scale-up (NVLink) and reduction modelled analytically: per-GPU bandwidth, no "
+        "contention, no header overhead");
+    a.push_back("pipelined phases overlap: a group's transfer time is its busiest resource");
+    a.push_back("identical steps of a pattern are solved once (exact: same flows every step)");
+    if (fab.routing == RoutingKind::kAdaptive)
+      a.push_back(
+          "adaptive routing: fluid even split over equal-cost links and planes (the "
+          "least-loaded equilibrium on a symmetric Clos); reordering cost not modelled");
+    if (o.analytic) {
+      a.push_back("analytic: no in-fabric contention; NIC sharing only");
+      if (o.placement == Placement::kFragmented)
+        a.push_back("analytic, fragmented placement: farthest pair assumed to cross the top tier");
+    }
+    for (const auto& n : plan.notes) a.push_back(n);
+    const auto now = std::chrono::steady_clock::now();
+    r.wall_s = std::chrono::duration<double>(now - t_start).count();
+    t_start = now;
+    results.push_back(std::move(r));
   }
-  for (const auto& n : plan.notes) a.push_back(n);
-  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  return r;
+  return results;
+}
+
+ModelResult evaluate(const ClusterConfig& topology, const FabricProfile& fabric,
+                     const EvalOptions& options) {
+  return evaluate_sizes(topology, fabric, options, {options.bytes}).front();
 }
 
 nlohmann::json to_json(const ModelResult& r) {

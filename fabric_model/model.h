@@ -97,6 +97,11 @@ struct ModelResult {
 
 ModelResult evaluate(const ClusterConfig& topology, const FabricProfile& fabric,
                      const EvalOptions& options);
+// Several message sizes at once (options.bytes ignored): each flow set is solved once per seed
+// and reused for every size. wall_s of the first result includes the solves.
+std::vector<ModelResult> evaluate_sizes(const ClusterConfig& topology, const FabricProfile& fabric,
+                                        const EvalOptions& options,
+                                        const std::vector<Bytes>& sizes);
 nlohmann::json to_json(const ModelResult& r);
 
 }  // namespace fb::model

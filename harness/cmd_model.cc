@@ -190,8 +190,10 @@ int cmd_model(int argc, char** argv) {
         fm::EvalOptions o = base;
         o.algo = fm::algo_from_string(an);
         o.gpus = g;
-        for (std::uint64_t b : bytes) {
-          o.bytes = b;
+        std::vector<std::vector<fm::ModelResult>> by_fabric;
+        for (const auto& p : profs) by_fabric.push_back(fm::evaluate_sizes(topo, p, o, bytes));
+        for (std::size_t si = 0; si < bytes.size(); ++si) {
+          const std::uint64_t b = bytes[si];
           std::printf(
               "\n# %s  %s  algo=%s  gpus=%lld  size=%s (%llu B)  placement=%s  seeds=%d  %s\n",
               topo.name.c_str(),
@@ -201,23 +203,23 @@ int cmd_model(int argc, char** argv) {
               base.collective == fm::Collective::kPermutation ? "-" : an.c_str(),
               static_cast<long long>(g), human_size(b).c_str(), static_cast<unsigned long long>(b),
               placement.c_str(), seeds, analytic ? "analytic" : "flow-level");
-          std::printf("%-24s %12s %9s %9s %11s %11s %11s %10s %7s %8s %6s %8s\n", "fabric",
+          std::printf("%-24s %12s %9s %9s %11s %11s %11s %10s %7s %8s %5s %8s\n", "fabric",
                       "time_us", "algbw", "busbw", "latency_us", "bandw_us", "congest_us",
                       "header_us", "thru", "spread%", "hops", "wall_s");
-          for (const auto& p : profs) {
-            const fm::ModelResult r = fm::evaluate(topo, p, o);
+          for (std::size_t fi = 0; fi < profs.size(); ++fi) {
+            const fm::ModelResult& r = by_fabric[fi][si];
             const double spread =
                 r.time_us > 0 ? 100.0 * (r.time_us_max - r.time_us_min) / r.time_us : 0.0;
             std::printf(
-                "%-24s %12.1f %9.2f %9.2f %11.1f %11.1f %11.1f %10.1f %7.4f %8.2f %6d %8.3f\n",
-                p.name.c_str(), r.time_us, r.algbw_gbps, r.busbw_gbps, r.breakdown.latency_us,
+                "%-24s %12.1f %9.2f %9.2f %11.1f %11.1f %11.1f %10.1f %7.4f %8.2f %5d %8.3f\n",
+                r.fabric.c_str(), r.time_us, r.algbw_gbps, r.busbw_gbps, r.breakdown.latency_us,
                 r.breakdown.bandwidth_us, r.breakdown.congestion_us, r.breakdown.header_us,
                 r.throughput_fraction, spread, r.max_switch_hops, r.wall_s);
-            std::fflush(stdout);
             rows.push_back(fm::to_json(r));
-            for (const auto& a : r.approximations)
-              if (std::find(approx.begin(), approx.end(), a) == approx.end()) approx.push_back(a);
+            for (const auto& ap : r.approximations)
+              if (std::find(approx.begin(), approx.end(), ap) == approx.end()) approx.push_back(ap);
           }
+          std::fflush(stdout);
         }
       }
     }
