@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "collectives/backend_mpi_cuda.h"
 #include "kernels/reduce_cpu.h"
 
 #if FB_HAVE_MPI
@@ -197,6 +198,10 @@ class MpiBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_mpi_backend(World& world, const BackendOptions& opts) {
+#if FB_HAVE_CUDA
+  if (opts.device == DeviceKind::kCuda)
+    return make_mpi_cuda_backend(std::make_unique<MpiBackend>(world));
+#endif
   if (opts.device != DeviceKind::kCpu) {
     throw std::runtime_error("backend mpi: --device cuda is not available in this build");
   }

@@ -87,7 +87,7 @@ ncclComm_t nccl_comm_from_world(World& world) {
 
 namespace {
 
-class NcclBackend final : public Backend {
+class NcclBackend final : public DeviceBufferBackend {
  public:
   NcclBackend(World& world, const BackendOptions& opts) : opts_(opts) {
     if (opts.device != DeviceKind::kCuda) {
@@ -152,15 +152,6 @@ class NcclBackend final : public Backend {
       }
     });
     return out;
-  }
-
-  void* alloc(std::size_t bytes) override { return device_alloc(bytes); }
-  void free(void* p) override { device_free(p); }
-  void copy_to_host(void* host, const void* buf, std::size_t bytes) override {
-    device_to_host(host, buf, bytes);
-  }
-  void copy_from_host(void* buf, const void* host, std::size_t bytes) override {
-    host_to_device(buf, host, bytes);
   }
 
   void describe(nlohmann::json& meta) const override {
@@ -277,8 +268,7 @@ class NcclBackend final : public Backend {
 
   const unsigned char* stage_input(const CollArgs& a) {
     const std::size_t bytes = a.counts.send_count * dtype_size(a.dtype);
-    FB_CUDA_CHECK(
-        cudaMemcpyAsync(scratch_, a.send, bytes, cudaMemcpyDeviceToDevice, stream_));
+    FB_CUDA_CHECK(cudaMemcpyAsync(scratch_, a.send, bytes, cudaMemcpyDeviceToDevice, stream_));
     return static_cast<const unsigned char*>(scratch_);
   }
 

@@ -7,6 +7,11 @@
 #include "collectives/transport_host.h"
 #include "collectives/transport_mpi.h"
 #include "collectives/transport_thread.h"
+#include "fb_config.h"
+
+#if FB_HAVE_NCCL
+#include "collectives/transport_nccl.h"
+#endif
 
 namespace fb {
 namespace {
@@ -92,7 +97,11 @@ std::unique_ptr<Backend> make_own_backend_with(std::unique_ptr<Communicator> com
 
 std::unique_ptr<Backend> make_own_backend(World& world, const BackendOptions& opts) {
   if (opts.device != DeviceKind::kCpu) {
+#if FB_HAVE_NCCL
+    return make_own_cuda_backend(world, opts);  // NCCL transport + CUDA engine
+#else
     throw std::runtime_error("backend own: --device cuda needs the NCCL transport (not built)");
+#endif
   }
 #if FB_HAVE_MPI
   if (void* comm = world.native_handle()) {

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <string>
 
+#include "collectives/backend.h"
+
 namespace fb {
 
 struct GpuProbe {
@@ -52,5 +54,18 @@ void* device_alloc(std::size_t bytes);
 void device_free(void* p);
 void device_to_host(void* host, const void* dev, std::size_t bytes);
 void host_to_device(void* dev, const void* host, std::size_t bytes);
+
+// Base of the GPU backends: their buffers are device memory on the current GPU.
+class DeviceBufferBackend : public Backend {
+ public:
+  void* alloc(std::size_t bytes) override { return device_alloc(bytes); }
+  void free(void* p) override { device_free(p); }
+  void copy_to_host(void* host, const void* buf, std::size_t bytes) override {
+    device_to_host(host, buf, bytes);
+  }
+  void copy_from_host(void* buf, const void* host, std::size_t bytes) override {
+    host_to_device(buf, host, bytes);
+  }
+};
 
 }  // namespace fb
