@@ -85,7 +85,8 @@ ClosTopology::ClosTopology(const ClusterConfig& config) : config_(config) {
     if (below_top > k_top)
       throw ModelError(where + ": " + std::to_string(c.gpus) + " GPUs need " +
                        std::to_string(below_top) + " top-tier children but the radix is " +
-                       std::to_string(k_top) + " (use more tiers or a larger radix)");
+                       std::to_string(k_top) + " (radix too small for " + std::to_string(t) +
+                       " tiers: use more tiers or a larger radix)");
     m_[t] = below_top;
     // Fold the top onto fewer switches with r parallel links when its ports would sit idle.
     r_ = 1;

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Fabric comparison of issue 4, flow-level: ring and hierarchical all-reduce of 1 MiB / 64 MiB /
+# 1 GiB at 1k, 10k, 100k and 1M GPUs on InfiniBand (static D-mod-k routing), RoCEv2 with ECMP and
+# RoCEv2 with adaptive routing; jobs placed aligned (rank order = rails) and fragmented (scale-up
+# domains scattered across the cluster). Also a random permutation per GPU count and the
+# Colossus-like preset at 100k. Writes JSON (fabricbench.model/1), the printed tables and the wall
+# time of every run under results/model/.
+#
+# Usage: scripts/model_comparison.sh [path/to/fabricbench] [output dir]
+set -euo pipefail
+BIN=${1:-${FABRICBENCH:-build/fabricbench}}
+OUT=${2:-results/model}
+TOPO=${TOPO:-cluster_1m}
+SEEDS=${SEEDS:-3}
+GPUS=${GPUS:-1024,10240,100000,1048576}
+FABRICS=infiniband_ndr,roce_ecmp,roce_adaptive
+mkdir -p "$OUT"
+
+run() {  # name, then fabricbench model arguments
+  local name=$1
+  shift
+  local start end
+  start=$(date +%s.%N)
+  "$BIN" model "$@" --json "$OUT/$name.json" | tee "$OUT/$name.txt"
+  end=$(date +%s.%N)
+  printf 'command: fabricbench model %s\nscript wall time: %.1f s\n' "$*" \
+    "$(echo "$end - $start" | bc -l)" | tee -a "$OUT/$name.txt"
+}
+
+{
+  echo "fabricbench model comparison"
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit: $(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+  echo "machine: $(nproc) cores, $(uname -srm)"
+} > "$OUT/README.txt"
+
+total_start=$(date +%s.%N)
+for placement in aligned fragmented; do
+  run "allreduce_${placement}" --topology "$TOPO" --fabric "$FABRICS" --collective all_reduce \
+    --algo ring,hier --gpus "$GPUS" --sizes 1M,64M,1G --placement "$placement" --seeds "$SEEDS"
+done
+run permutation --topology "$TOPO" --fabric "$FABRICS" --traffic permutation --gpus "$GPUS" \
+  --sizes 64M --seeds "$SEEDS"
+run colossus_like_100k --topology colossus_like --fabric "$FABRICS" --collective all_reduce \
+  --algo ring,hier --sizes 1M,64M,1G --placement fragmented --seeds "$SEEDS"
+run analytic_1m --topology "$TOPO" --fabric "$FABRICS" --collective all_reduce --algo ring,hier \
+  --gpus 1048576 --sizes 1M,64M,1G --analytic
+total_end=$(date +%s.%N)
+printf 'total wall time: %.1f s\n' "$(echo "$total_end - $total_start" | bc -l)" \
+  | tee -a "$OUT/README.txt"

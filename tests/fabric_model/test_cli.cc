@@ -1,0 +1,88 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "harness/cmd_model.h"
+
+namespace fb {
+namespace {
+
+struct Run {
+  int rc;
+  std::string out, err;
+};
+
+Run run(int (*cmd)(int, char**), std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  const int rc = cmd(static_cast<int>(argv.size()), argv.data());
+  std::fflush(stdout);
+  Run r{rc, ::testing::internal::GetCapturedStdout(), ::testing::internal::GetCapturedStderr()};
+  return r;
+}
+
+TEST(Cli, ListsPresetsAndProfiles) {
+  auto r = run(cmd_model, {"model", "--topology", "list", "--fabric", "list"});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.out.find("  colossus_like  (100000 GPUs)"), std::string::npos);
+  EXPECT_NE(r.out.find("  cluster_1m  (1048576 GPUs)"), std::string::npos);
+  EXPECT_NE(r.out.find("  roce_ecmp  [ecmp]"), std::string::npos);
+  EXPECT_NE(r.out.find("  infiniband_ndr  [static_dmodk]"), std::string::npos);
+}
+
+TEST(Cli, ModelTableAndJson) {
+  const std::string path = ::testing::TempDir() + "fb_cli_model.json";
+  auto r =
+      run(cmd_model, {"model", "--topology", "colossus_like", "--fabric",
+                      "infiniband_ndr,roce_ecmp", "--fabric", "roce_adaptive", "--algo", "hier",
+                      "--gpus", "1024", "--sizes", "1M,64M", "--seeds", "2", "--json", path});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("# colossus_like  all_reduce  algo=hier  gpus=1024  size=1 MiB (1048576 B)"),
+            std::string::npos);
+  EXPECT_NE(r.out.find("fabric                        time_us     algbw     busbw  latency_us"),
+            std::string::npos);
+  EXPECT_NE(r.out.find("\nroce_adaptive "), std::string::npos);
+  EXPECT_NE(r.out.find("approximations:"), std::string::npos);
+  std::ifstream f(path);
+  const auto j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["schema"], "fabricbench.model/1");
+  ASSERT_EQ(j["results"].size(), 6u);  // 2 sizes x 3 fabrics
+  EXPECT_EQ(j["results"][0]["gpus"], 1024);
+  EXPECT_EQ(j["results"][0]["bytes"], 1048576);
+  EXPECT_TRUE(j["results"][0]["breakdown"].contains("congestion_us"));
+  EXPECT_TRUE(j.contains("wall_s"));
+  EXPECT_TRUE(j.contains("peak_rss_mib"));
+  std::remove(path.c_str());
+}
+
+TEST(Cli, BadInputIsOneLineAndNonZero) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"model", "--fabric", "nope"},
+                                        std::vector<std::string>{"model", "--algo", "bogus"},
+                                        std::vector<std::string>{"model", "--gpus", "1001"},
+                                        std::vector<std::string>{"model", "--sizes", "12Q"},
+                                        std::vector<std::string>{"model", "--no-such-flag"}}) {
+    auto r = run(cmd_model, args);
+    EXPECT_EQ(r.rc, 2) << args[1];
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+TEST(Cli, TopoSize) {
+  auto r = run(cmd_topo_size, {"topo-size", "--topology", "colossus_like", "--gpus", "8192",
+                               "--radix", "64", "--tiers", "0"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("tiers 3"), std::string::npos) << r.out;
+  auto bad = run(cmd_topo_size, {"topo-size", "--radix", "4", "--gpus", "100000"});
+  EXPECT_EQ(bad.rc, 2);
+  EXPECT_NE(bad.err.find("radix too small"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace fb
