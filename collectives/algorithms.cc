@@ -9,10 +9,17 @@ namespace fb {
 
 extern const AlgorithmDef kAllReduceRing, kAllReduceRhd, kAllReduceTree, kAllReduceHier,
     kAllReduceShm;
+extern const AlgorithmDef kAllGatherRing, kAllGatherRd, kReduceScatterRing, kReduceScatterRh,
+    kBroadcastBinomial, kBroadcastChain, kReduceBinomial, kReduceChain, kAlltoallPairwise;
 
 const std::vector<const AlgorithmDef*>& all_algorithms() {
   static const std::vector<const AlgorithmDef*> kAll = {
       &kAllReduceRing, &kAllReduceRhd, &kAllReduceTree, &kAllReduceHier, &kAllReduceShm,
+      &kAllGatherRing, &kAllGatherRd,
+      &kReduceScatterRing, &kReduceScatterRh,
+      &kBroadcastBinomial, &kBroadcastChain,
+      &kReduceBinomial, &kReduceChain,
+      &kAlltoallPairwise,
   };
   return kAll;
 }

@@ -149,7 +149,10 @@ TEST_P(OwnAlgorithm, RepeatedCallsStayCorrect) {
       if (GetParam()->usable != nullptr && !GetParam()->usable(comm)) return;
       auto engine = make_host_engine();
       std::vector<unsigned char> send(test::send_buffer_bytes(c, n));
-      std::vector<unsigned char> recv(test::recv_buffer_bytes(c, n));
+      // Odd calls run in place, where reduce_scatter's receive buffer holds the whole input.
+      CheckCase in_place = c;
+      in_place.in_place = true;
+      std::vector<unsigned char> recv(test::recv_buffer_bytes(in_place, n));
       for (int i = 0; i < 7; ++i) {
         CheckCase ci = c;
         ci.seed = static_cast<std::uint64_t>(i);
