@@ -305,7 +305,9 @@ CollectivePlan make_plan(Collective c, Algo a, std::int64_t n, int d, Bytes byte
     return plan;
   }
 
-  // Recursive halving (reduce-scatter) then doubling (all-gather), far partners first.
+  // Recursive vector halving with distance doubling (reduce-scatter), then the mirror image
+  // (all-gather). Near partners first, so the largest chunks stay inside the scale-up domain and
+  // only B/d per GPU crosses the network (Rabenseifner's variant suited to hierarchical machines).
   if ((n & (n - 1)) != 0 || (d & (d - 1)) != 0)
     throw ModelError("rhd needs power-of-two rank count and scale-up domain");
   const std::int64_t lg = ceil_log2(n);
@@ -313,7 +315,7 @@ CollectivePlan make_plan(Collective c, Algo a, std::int64_t n, int d, Bytes byte
   for (int half = 0; half < 2; ++half) {
     for (std::int64_t k = 0; k < lg; ++k) {
       const std::int64_t kk = half == 0 ? k : lg - 1 - k;
-      const std::int64_t dist = n >> (kk + 1);
+      const std::int64_t dist = std::int64_t{1} << kk;
       const double chunk = b / static_cast<double>(std::int64_t{1} << (kk + 1));
       if (dist < d) {
         ph.push_back(scaleup("rhd step distance " + std::to_string(dist), 1, chunk, group, true));
