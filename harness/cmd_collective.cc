@@ -1,10 +1,15 @@
 // `fabricbench <collective> [flags]`: measure one collective over a sweep of sizes.
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "collectives/backend.h"
@@ -53,6 +58,70 @@ DeviceDecision choose_device(DeviceChoice choice) {
   d.reason = "CPU mode: no usable GPU (" + probe.reason + "); host buffers, CPU reduction kernels";
   return d;
 }
+
+// SIGINT/SIGTERM (Ctrl-C, or mpirun passing on a job cancellation) only set a flag; a watcher
+// thread flushes the rows measured so far as a valid document marked incomplete, then exits.
+std::atomic<int> g_stop_signal{0};
+extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+
+class InterruptFlusher {
+ public:
+  InterruptFlusher(World& world, std::mutex& mu, std::vector<std::unique_ptr<Reporter>>& reporters,
+                   SummaryBuilder& rows)
+      : world_(world), mu_(mu), reporters_(reporters), rows_(rows) {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~InterruptFlusher() {
+    done_.store(true);
+    thread_.join();
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  InterruptFlusher(const InterruptFlusher&) = delete;
+  InterruptFlusher& operator=(const InterruptFlusher&) = delete;
+
+ private:
+  void loop() {
+    while (!done_.load()) {
+      const int sig = g_stop_signal.load();
+      if (sig != 0) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (world_.rank() == 0) {
+          RunSummary s = rows_.summary(false);
+          s.end_time = utc_now();
+          for (auto& r : reporters_) {
+            try {
+              r->finish(s);
+            } catch (const std::exception& e) {
+              std::fprintf(stderr, "fabricbench: writing partial results failed: %s\n", e.what());
+            }
+          }
+          std::fprintf(stderr,
+                       "fabricbench: interrupted by signal %d: rows measured so far were written, "
+                       "marked incomplete\n",
+                       sig);
+        }
+        std::fflush(nullptr);
+        std::_Exit(128 + sig);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  World& world_;
+  std::mutex& mu_;
+  std::vector<std::unique_ptr<Reporter>>& reporters_;
+  SummaryBuilder& rows_;
+  std::atomic<bool> done_{false};
+  struct sigaction old_int_ {
+  }, old_term_{};
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -197,13 +266,20 @@ int cmd_collective(int argc, char** argv) {
   Watchdog watchdog(*world, opts.timeout_s);
   RunSummary summary;
   std::string run_error;
-  try {
-    summary =
-        run_sweep(opts, *backend, *world, &watchdog, device_buffers, [&](const SizeResult& row) {
-          for (auto& r : reporters) r->add(row);
-        });
-  } catch (const std::exception& e) {
-    run_error = e.what();
+  std::mutex reporters_mu;
+  SummaryBuilder rows_so_far;
+  {
+    InterruptFlusher flusher(*world, reporters_mu, reporters, rows_so_far);
+    try {
+      summary =
+          run_sweep(opts, *backend, *world, &watchdog, device_buffers, [&](const SizeResult& row) {
+            std::lock_guard<std::mutex> lock(reporters_mu);
+            rows_so_far.add(row);
+            for (auto& r : reporters) r->add(row);
+          });
+    } catch (const std::exception& e) {
+      run_error = e.what();
+    }
   }
   if (!run_error.empty()) {
     // A rank that fails mid-sweep cannot rejoin the others' collectives: end the job.
@@ -212,6 +288,7 @@ int cmd_collective(int argc, char** argv) {
   }
   summary.end_time = utc_now();
   try {
+    std::lock_guard<std::mutex> lock(reporters_mu);
     for (auto& r : reporters) r->finish(summary);
   } catch (const std::exception& e) {
     say(std::string("writing results failed: ") + e.what());

@@ -40,6 +40,31 @@ std::string phase_name(const SizeResult& row, bool in_place, const char* stage) 
 
 }  // namespace
 
+void SummaryBuilder::add(const SizeResult& row) {
+  for (const Timing* t : {&row.out_of_place, &row.in_place}) {
+    if (!t->measured) continue;
+    if (t->wrong > 0) {
+      s_.wrong_total += t->wrong;
+      ++s_.out_of_bounds;
+    }
+    busbw_sum_ += t->busbw_gbps;
+    ++busbw_n_;
+    if (t->busbw_gbps > s_.peak_busbw_gbps) {
+      s_.peak_busbw_gbps = t->busbw_gbps;
+      s_.peak_bytes = row.bytes;
+      s_.peak_variant = t == &row.in_place ? "in-place" : "out-of-place";
+    }
+  }
+}
+
+RunSummary SummaryBuilder::summary(bool complete) const {
+  RunSummary s = s_;
+  // nccl-tests' average: over every size and both variants.
+  s.avg_busbw_gbps = busbw_n_ ? busbw_sum_ / busbw_n_ : 0.0;
+  s.complete = complete;
+  return s;
+}
+
 SweepPlan plan_sweep(const RunOptions& opts, int nranks, bool device_buffers) {
   SweepPlan plan;
   for (DType t : opts.dtypes) {
@@ -108,9 +133,8 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
 
   const std::vector<std::size_t> sizes =
       make_sweep(opts.min_bytes, opts.max_bytes, opts.step_bytes, opts.step_factor);
-  RunSummary summary;
-  double busbw_sum = 0;
-  int busbw_n = 0;
+  SummaryBuilder summary;
+  bool complete = true;
 
   for (int cycle = 0; opts.run_cycles == 0 || cycle < opts.run_cycles; ++cycle) {
     for (DType dtype : opts.dtypes) {
@@ -119,7 +143,7 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
       for (RedOp op : ops) {
         for (std::size_t size : sizes) {
           if (stop && stop()) {
-            summary.complete = false;
+            complete = false;
             goto done;
           }
           SizeResult row;
@@ -209,25 +233,16 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
               }
               world.allreduce_sum(&wrong, 1);
               t.wrong = static_cast<long long>(wrong);
-              summary.wrong_total += t.wrong;
-              if (t.wrong > 0) ++summary.out_of_bounds;
-            }
-            busbw_sum += t.busbw_gbps;
-            ++busbw_n;
-            if (t.busbw_gbps > summary.peak_busbw_gbps) {
-              summary.peak_busbw_gbps = t.busbw_gbps;
-              summary.peak_bytes = row.bytes;
-              summary.peak_variant = in_place ? "in-place" : "out-of-place";
             }
           }
+          summary.add(row);
           on_row(row);
         }
       }
     }
   }
 done:
-  summary.avg_busbw_gbps = busbw_n ? busbw_sum / busbw_n : 0.0;
-  return summary;
+  return summary.summary(complete);
 }
 
 }  // namespace fb

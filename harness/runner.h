@@ -28,6 +28,18 @@ std::string check_memory(const SweepPlan& plan, int local_ranks, std::size_t ava
 // Per-rank mean times combined across ranks as -a says.
 double combine_rank_times(World& world, double mine, AverageMode mode);
 
+// The summary of the rows seen so far (also for a sweep cut short by a signal).
+class SummaryBuilder {
+ public:
+  void add(const SizeResult& row);
+  RunSummary summary(bool complete) const;
+
+ private:
+  RunSummary s_;
+  double busbw_sum_ = 0;
+  int busbw_n_ = 0;
+};
+
 // Runs the sweep on every rank; `on_row` gets each finished row (on every rank, identical).
 // `stop` is polled between sizes: returning true ends the sweep early (summary.complete=false).
 RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, CallObserver* watchdog,
