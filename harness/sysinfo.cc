@@ -121,6 +121,32 @@ std::vector<int> allowed_cpus() {
   return cpus;
 }
 
+// "0-3,8" -> {0, 1, 2, 3, 8}; empty on anything malformed.
+std::vector<int> parse_ranges(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream ss(text);
+  for (std::string part; std::getline(ss, part, ',');) {
+    try {
+      const auto dash = part.find('-');
+      const int lo = std::stoi(part.substr(0, dash));
+      const int hi = dash == std::string::npos ? lo : std::stoi(part.substr(dash + 1));
+      for (int c = lo; c <= hi; ++c) out.push_back(c);
+    } catch (const std::exception&) {
+      return {};
+    }
+  }
+  return out;
+}
+
+// The CPUs this machine lets the job use: the cgroup's (v2), else the online ones.
+[[maybe_unused]] std::vector<int> machine_cpus() {
+  for (const char* f : {"/sys/fs/cgroup/cpuset.cpus.effective", "/sys/devices/system/cpu/online"}) {
+    std::vector<int> cpus = parse_ranges(read_first_line(f));
+    if (!cpus.empty()) return cpus;
+  }
+  return allowed_cpus();
+}
+
 std::vector<std::string> list_dir(const std::string& path) {
   std::vector<std::string> names;
   std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(path.c_str()), closedir);
@@ -240,7 +266,12 @@ nlohmann::json proc_topology_summary() {
                             {"vendor_id", hex16(v)},
                             {"device_id", hex16(static_cast<unsigned>(device))}};
     if (is_nic_class(c)) {
-      entry["os_devices"] = list_dir(base + "net");
+      std::vector<std::string> names = list_dir(base + "net");
+      for (const auto& sub : list_dir(base)) {  // virtio-net: <dev>/virtio0/net/eth0
+        if (sub.rfind("virtio", 0) != 0) continue;
+        for (auto& n : list_dir(base + sub + "/net")) names.push_back(n);
+      }
+      entry["os_devices"] = names;
       nics.push_back(entry);
     } else {
       gpus.push_back(entry);
@@ -294,6 +325,16 @@ std::string bitmap_list(hwloc_const_bitmap_t set) {
   std::string out(text);
   std::free(text);
   return out;
+}
+
+// The release built against (the API version alone lags releases: 2.9.0 has API 2.8.0).
+std::string hwloc_version() {
+#ifdef HWLOC_VERSION
+  return std::string("hwloc ") + HWLOC_VERSION;
+#else
+  const unsigned api = hwloc_get_api_version();
+  return "hwloc API " + std::to_string(api >> 16) + "." + std::to_string((api >> 8) & 0xff);
+#endif
 }
 
 std::string pci_bus_id(hwloc_obj_t pci) {
@@ -350,16 +391,13 @@ nlohmann::json machine_summary() {
       if (is_gpu_class(a.class_id, a.vendor_id)) gpus.push_back(pci_entry(t, pci));
       if (is_nic_class(a.class_id)) nics.push_back(pci_entry(t, pci));
     }
-    const unsigned api = hwloc_get_api_version();
-    m["hwloc"] = {
-        {"source", "hwloc " + std::to_string(api >> 16) + "." + std::to_string((api >> 8) & 0xff) +
-                       "." + std::to_string(api & 0xff)},
-        {"packages", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PACKAGE)},
-        {"numa_nodes", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE)},
-        {"cores", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE)},
-        {"pus", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU)},
-        {"gpus", gpus},
-        {"nics", nics}};
+    m["hwloc"] = {{"source", hwloc_version()},
+                  {"packages", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PACKAGE)},
+                  {"numa_nodes", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE)},
+                  {"cores", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE)},
+                  {"pus", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU)},
+                  {"gpus", gpus},
+                  {"nics", nics}};
   }
   m["cores"] = m["hwloc"]["cores"];
   m["hw_threads"] = m["hwloc"]["pus"];
@@ -429,9 +467,10 @@ nlohmann::json machine_summary() {
 
 BindResult bind_rank(int local_rank, int local_size, const std::string& gpu_pci_bus_id) {
   // Without hwloc the core structure is unknown: one logical CPU per local rank, round-robin over
-  // those this process may use. GPU locality needs hwloc.
+  // the CPUs of the machine (not this process's affinity, which a launcher may have narrowed
+  // already). GPU locality needs hwloc.
   BindResult r;
-  const std::vector<int> cpus = allowed_cpus();
+  const std::vector<int> cpus = machine_cpus();
   if (cpus.empty() || local_rank < 0) {
     r.cpuset = current_cpuset();
     r.description = "not bound: no usable CPU found (built without hwloc)";
@@ -443,7 +482,8 @@ BindResult bind_rank(int local_rank, int local_size, const std::string& gpu_pci_
   CPU_SET(cpu, &set);
   if (sched_setaffinity(0, sizeof set, &set) != 0) {
     r.cpuset = current_cpuset();
-    r.description = "not bound: sched_setaffinity failed (built without hwloc)";
+    r.description = "not bound: cpu " + std::to_string(cpu) +
+                    " is not available to this process (built without hwloc)";
     return r;
   }
   r.bound = true;
