@@ -138,13 +138,13 @@ struct Watchdog::Mpi {
 
   void ask_all(long long my_calls) {
     asked = true;
-    query_out = my_calls;
+    query_out = std::make_unique<long long>(my_calls);
     for (int r = 0; r < size; ++r) {
       if (r == rank) continue;
       const auto i = static_cast<std::size_t>(r);
       MPI_Irecv(&replies[i], static_cast<int>(sizeof(Reply)), MPI_BYTE, r, kReply, comm,
                 &reply_reqs[i]);
-      MPI_Isend(&query_out, 1, MPI_LONG_LONG, r, kQuery, comm, &query_sends[i]);
+      MPI_Isend(query_out.get(), 1, MPI_LONG_LONG, r, kQuery, comm, &query_sends[i]);
     }
   }
 
@@ -192,17 +192,28 @@ struct Watchdog::Mpi {
     };
     cancel(query_req);
     for (auto& req : reply_reqs) cancel(req);
+    // A send still in flight reads its buffer after MPI_Request_free: those buffers are left
+    // allocated (this happens only after a timeout whose handler returned, i.e. in tests).
+    bool sending = false;
     for (auto& req : query_sends) {
-      if (req != MPI_REQUEST_NULL) MPI_Request_free(&req);
+      if (req != MPI_REQUEST_NULL) {
+        MPI_Request_free(&req);
+        sending = true;
+      }
     }
+    if (sending) (void)query_out.release();
     for (auto& a : answers_out) {
-      if (a.first != MPI_REQUEST_NULL) MPI_Request_free(&a.first);
+      if (a.first != MPI_REQUEST_NULL) {
+        MPI_Request_free(&a.first);
+        (void)a.second.release();
+      }
     }
   }
 
   MPI_Comm comm;
   int rank = 0, size = 1;
-  long long query_in = 0, query_out = 0;
+  long long query_in = 0;
+  std::unique_ptr<long long> query_out;
   MPI_Request query_req = MPI_REQUEST_NULL;
   std::vector<std::pair<MPI_Request, std::unique_ptr<Reply>>> answers_out;
   int lowest_asker = -1;  // a rank that timed out and is reporting
