@@ -21,19 +21,28 @@ namespace {
 constexpr int kSegmentKey = 0x5348;
 constexpr std::size_t kLine = 64;
 constexpr std::size_t kSlotBytes = 256 << 10;
-// Below this the staged path's single synchronisation beats the direct path's pointer exchange.
+// Below this the staged path's one synchronisation per chunk beats the direct path's two.
 constexpr std::size_t kDirectMinBytes = 32 << 10;
 // Direct path: reduce this much, then copy it out while it is still in cache.
 constexpr std::size_t kDirectPieceBytes = 32 << 10;
 
+// Where a rank's buffers are, as SharedMemory::locate says; written before a sync, read after.
+struct BufferInfo {
+  std::uint64_t shared;  // 1 when both buffers are in mappable memory
+  std::uint64_t send_id, send_offset, recv_id, recv_offset;
+};
+
 struct Layout {
-  std::vector<void*> seg;  // per rank: [sequence number line][slot 0][slot 1]
-  std::atomic<std::uint64_t>& seq(int rank) const {
-    return *static_cast<std::atomic<std::uint64_t>*>(seg[static_cast<std::size_t>(rank)]);
+  std::vector<void*> seg;  // per rank: [sequence number line][buffer info line][slot 0][slot 1]
+  unsigned char* base(int rank) const {
+    return static_cast<unsigned char*>(seg[static_cast<std::size_t>(rank)]);
   }
+  std::atomic<std::uint64_t>& seq(int rank) const {
+    return *reinterpret_cast<std::atomic<std::uint64_t>*>(base(rank));
+  }
+  BufferInfo& info(int rank) const { return *reinterpret_cast<BufferInfo*>(base(rank) + kLine); }
   unsigned char* slot(int rank, std::uint64_t seq_no) const {
-    return static_cast<unsigned char*>(seg[static_cast<std::size_t>(rank)]) + kLine +
-           (seq_no & 1) * kSlotBytes;
+    return base(rank) + 2 * kLine + (seq_no & 1) * kSlotBytes;
   }
 };
 
@@ -60,13 +69,28 @@ void run(const CollArgs& a, Communicator& comm, Engine& engine) {
   const std::size_t es = dtype_size(a.dtype), count = a.counts.recv_count;
   if (count == 0) return;
   static_assert(sizeof(std::atomic<std::uint64_t>) <= kLine, "sequence number fits a line");
-  const Layout l{shm->segments(kSegmentKey, kLine + 2 * kSlotBytes)};
+  static_assert(sizeof(BufferInfo) <= kLine, "buffer info fits a line");
+  const Layout l{shm->segments(kSegmentKey, 2 * kLine + 2 * kSlotBytes)};
   std::uint64_t seq_no = l.seq(r).load(std::memory_order_relaxed);
 
   if (count * es >= kDirectMinBytes) {
-    const std::vector<void*> send = shm->peer_pointers(a.send);
-    const std::vector<void*> recv = send.empty() ? send : shm->peer_pointers(a.recv);
-    if (!recv.empty()) {
+    // Publish where our buffers are; after the sync every rank sees every rank's, so all take
+    // the same path. A peer rereads our info only before the final sync of this call, and we
+    // rewrite it only in the next call, after that sync.
+    BufferInfo& mine = l.info(r);
+    mine.shared = shm->locate(a.send, &mine.send_id, &mine.send_offset) &&
+                  shm->locate(a.recv, &mine.recv_id, &mine.recv_offset);
+    sync(l, *shm, n, r, ++seq_no);
+    bool all_shared = true;
+    std::vector<void*> send(static_cast<std::size_t>(n)), recv(static_cast<std::size_t>(n));
+    for (int j = 0; j < n && all_shared; ++j) {
+      const BufferInfo& bi = l.info(j);
+      all_shared = bi.shared != 0;
+      if (!all_shared) break;
+      send[static_cast<std::size_t>(j)] = shm->peer_address(j, bi.send_id, bi.send_offset);
+      recv[static_cast<std::size_t>(j)] = shm->peer_address(j, bi.recv_id, bi.recv_offset);
+    }
+    if (all_shared) {
       const BlockRange slice = block_range(count, n, r);
       const std::size_t piece = std::max<std::size_t>(1, kDirectPieceBytes / es);
       // Accumulate in scratch: in place, send[r] is also recv[r] and must stay an input until

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -24,10 +25,12 @@ class SharedMemory {
   // Collective (same `key` and `bytes` on every rank): a zero-initialised segment of `bytes` per
   // rank, mapped by all; element r is rank r's segment. Lives as long as the communicator.
   virtual std::vector<void*> segments(int key, std::size_t bytes) = 0;
-  // Collective: every rank's `local` as this rank can address it (element r is rank r's pointer),
-  // or an empty vector when some rank's buffer is not shared memory (see alloc). Also a barrier.
-  virtual std::vector<void*> peer_pointers(const void* local) = 0;
-  // Collective, symmetric: memory that peer_pointers can map; nullptr if the transport cannot.
+  // Where `p` lies in memory that peers can map (see alloc): an id and offset any rank can turn
+  // into its own address of the same byte with peer_address. False if `p` is private memory.
+  // Local, no communication: algorithms exchange the (id, offset) pairs through a segment.
+  virtual bool locate(const void* p, std::uint64_t* id, std::uint64_t* offset) = 0;
+  virtual void* peer_address(int rank, std::uint64_t id, std::uint64_t offset) = 0;
+  // Collective, symmetric: memory that locate() finds; nullptr if the transport cannot.
   virtual void* alloc(std::size_t bytes) = 0;
   virtual void free(void* p) = 0;
   // Called from spin-wait loops with the seconds waited so far: throws when the job is being

@@ -10,6 +10,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace fb {
 namespace {
@@ -150,30 +151,23 @@ class MpiComm final : public Communicator, public SharedMemory {
     return out;
   }
 
-  std::vector<void*> peer_pointers(const void* local) override {
-    // (window id, offset) of `local` on every rank; -1 when it is not in a window.
-    std::int64_t mine[2] = {-1, 0};
-    const auto* p = static_cast<const unsigned char*>(local);
+  bool locate(const void* p, std::uint64_t* id, std::uint64_t* offset) override {
+    const auto* b = static_cast<const unsigned char*>(p);
     for (const auto& w : windows_) {
       const auto* base = w.peers[static_cast<std::size_t>(rank_)];
-      if (p >= base && p <= base + w.bytes) {
-        mine[0] = w.id;
-        mine[1] = p - base;
-        break;
+      if (b >= base && b <= base + w.bytes) {  // one past the end: an empty buffer
+        *id = w.id;
+        *offset = static_cast<std::uint64_t>(b - base);
+        return true;
       }
     }
-    std::vector<std::int64_t> all(2 * static_cast<std::size_t>(size_));
-    check(MPI_Allgather(mine, 2, MPI_INT64_T, all.data(), 2, MPI_INT64_T, comm_), "MPI_Allgather");
-    std::vector<void*> out;
-    for (int j = 0; j < size_; ++j) {
-      const std::int64_t id = all[2 * static_cast<std::size_t>(j)];
-      auto w = std::find_if(windows_.begin(), windows_.end(),
-                            [&](const Window& x) { return x.id == id; });
-      if (w == windows_.end()) return {};
-      out.push_back(w->peers[static_cast<std::size_t>(j)] +
-                    all[2 * static_cast<std::size_t>(j) + 1]);
+    return false;
+  }
+  void* peer_address(int rank, std::uint64_t id, std::uint64_t offset) override {
+    for (const auto& w : windows_) {
+      if (w.id == id) return w.peers[static_cast<std::size_t>(rank)] + offset;
     }
-    return out;
+    throw std::runtime_error("mpi transport: unknown shared window " + std::to_string(id));
   }
 
   void* alloc(std::size_t bytes) override {
@@ -191,6 +185,8 @@ class MpiComm final : public Communicator, public SharedMemory {
     windows_.erase(w);
   }
   void poll(double waited_s) override {
+    // More ranks than free cores (oversubscribed or a busy machine): let the awaited rank run.
+    std::this_thread::yield();
     if (waited_s > kSpinTimeoutS) {
       throw std::runtime_error("mpi transport: shared-memory wait exceeded " +
                                std::to_string(kSpinTimeoutS) + " s (deadlock?)");
@@ -200,7 +196,7 @@ class MpiComm final : public Communicator, public SharedMemory {
  private:
   struct Window {
     MPI_Win win = MPI_WIN_NULL;
-    std::int64_t id = -1;
+    std::uint64_t id = 0;
     std::size_t bytes = 0;
     std::vector<unsigned char*> peers;  // every rank's segment, mapped here
   };
@@ -245,7 +241,7 @@ class MpiComm final : public Communicator, public SharedMemory {
   std::unique_ptr<MpiComm> node_, cross_;
   std::vector<Window> windows_;
   std::map<int, Window> segments_;
-  std::int64_t next_id_ = 0;
+  std::uint64_t next_id_ = 0;
 };
 
 }  // namespace

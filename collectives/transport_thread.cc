@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -19,7 +20,7 @@ using Clock = std::chrono::steady_clock;
 // Waits wake up this often to notice an abort by another rank or a passed deadline.
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
 constexpr const char* kAbortedMessage = "thread transport: aborted (another rank failed)";
-constexpr int kPointerTag = kMaxAlgoTag + 1;
+constexpr int kMaxTag = kMaxAlgoTag;
 
 class ThreadRequest final : public Request {
  public:
@@ -283,18 +284,14 @@ class ThreadComm final : public Communicator, public SharedMemory {
     return out;
   }
 
-  std::vector<void*> peer_pointers(const void* local) override {
-    // An all-gather of pointer values; it doubles as the barrier the contract promises.
-    std::vector<void*> out(members_.size());
-    std::vector<RequestPtr> reqs;
-    for (int p = 0; p < size(); ++p) {
-      if (p == me_) continue;
-      reqs.push_back(irecv(&out[static_cast<std::size_t>(p)], sizeof(void*), p, kPointerTag));
-      reqs.push_back(isend(&local, sizeof(void*), p, kPointerTag));
-    }
-    wait_all(reqs);
-    out[static_cast<std::size_t>(me_)] = const_cast<void*>(local);
-    return out;
+  // One address space: the "offset" is the address itself.
+  bool locate(const void* p, std::uint64_t* id, std::uint64_t* offset) override {
+    *id = 0;
+    *offset = reinterpret_cast<std::uintptr_t>(p);
+    return true;
+  }
+  void* peer_address(int, std::uint64_t, std::uint64_t offset) override {
+    return reinterpret_cast<void*>(static_cast<std::uintptr_t>(offset));
   }
 
   void* alloc(std::size_t bytes) override {
@@ -318,7 +315,7 @@ class ThreadComm final : public Communicator, public SharedMemory {
       throw std::runtime_error("thread transport: peer " + std::to_string(peer) +
                                " out of range for size " + std::to_string(size()));
     }
-    if (tag < 0 || tag > kPointerTag) {
+    if (tag < 0 || tag > kMaxTag) {
       throw std::runtime_error("thread transport: tag " + std::to_string(tag) + " out of range");
     }
     if (shared_->aborted) throw std::runtime_error(kAbortedMessage);

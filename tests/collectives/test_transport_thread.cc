@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <numeric>
 #include <stdexcept>
 
@@ -132,18 +133,20 @@ TEST(ThreadTransport, SplitsFollowTheSimulatedNodes) {
       opts);
 }
 
-TEST(ThreadTransport, SharedSegmentsAndPeerPointers) {
+TEST(ThreadTransport, SharedSegmentsAndPeerAddresses) {
   run_threads(4, [](Communicator& c) {
     SharedMemory* shm = c.shared_memory();
     if (shm == nullptr) throw std::runtime_error("no shared memory");
     std::vector<void*> seg = shm->segments(1, 64);
-    static_cast<int*>(seg[static_cast<std::size_t>(c.rank())])[0] = 10 + c.rank();
     int mine = c.rank();
-    std::vector<void*> ptrs = shm->peer_pointers(&mine);  // also a barrier
+    // Publish where `mine` is through the segment, as algorithms do.
+    auto* info = static_cast<std::uint64_t*>(seg[static_cast<std::size_t>(c.rank())]);
+    if (!shm->locate(&mine, &info[0], &info[1])) throw std::runtime_error("not located");
+    c.barrier();
     for (int p = 0; p < c.size(); ++p) {
-      if (*static_cast<int*>(ptrs[static_cast<std::size_t>(p)]) != p ||
-          static_cast<int*>(seg[static_cast<std::size_t>(p)])[0] != 10 + p) {
-        throw std::runtime_error("shared memory content");
+      const auto* peer = static_cast<const std::uint64_t*>(seg[static_cast<std::size_t>(p)]);
+      if (*static_cast<int*>(shm->peer_address(p, peer[0], peer[1])) != p) {
+        throw std::runtime_error("peer address of rank " + std::to_string(p));
       }
     }
     c.barrier();  // keep `mine` alive until every peer has read it
