@@ -22,7 +22,7 @@ constexpr int kSegmentKey = 0x5348;
 constexpr std::size_t kLine = 64;
 constexpr std::size_t kSlotBytes = 256 << 10;
 // Below this the staged path's one synchronisation per chunk beats the direct path's two.
-constexpr std::size_t kDirectMinBytes = 32 << 10;
+constexpr std::size_t kDirectMinBytes = 8 << 10;
 // Direct path: reduce this much, then copy it out while it is still in cache.
 constexpr std::size_t kDirectPieceBytes = 32 << 10;
 
@@ -32,27 +32,43 @@ struct BufferInfo {
   std::uint64_t send_id, send_offset, recv_id, recv_offset;
 };
 
+// Per rank: [buffer info line][slot 0][slot 1]; a slot is [sequence number (8 B)][data], the
+// number and the first 56 data bytes sharing one cache line, so a small all-reduce moves one
+// line per peer. Round s uses slot s & 1 for both its data and its sequence number.
+constexpr std::size_t kHeader = sizeof(std::uint64_t);
+constexpr std::size_t kSlotStride = (kHeader + kSlotBytes + kLine - 1) / kLine * kLine;
+constexpr std::size_t kSegmentBytes = kLine + 2 * kSlotStride;
+
 struct Layout {
-  std::vector<void*> seg;  // per rank: [sequence number line][buffer info line][slot 0][slot 1]
-  unsigned char* base(int rank) const {
-    return static_cast<unsigned char*>(seg[static_cast<std::size_t>(rank)]);
+  const std::vector<void*>& seg;
+  unsigned char* slot_base(int rank, std::uint64_t seq_no) const {
+    return static_cast<unsigned char*>(seg[static_cast<std::size_t>(rank)]) + kLine +
+           (seq_no & 1) * kSlotStride;
   }
-  std::atomic<std::uint64_t>& seq(int rank) const {
-    return *reinterpret_cast<std::atomic<std::uint64_t>*>(base(rank));
+  std::atomic<std::uint64_t>& seq(int rank, std::uint64_t seq_no) const {
+    return *reinterpret_cast<std::atomic<std::uint64_t>*>(slot_base(rank, seq_no));
   }
-  BufferInfo& info(int rank) const { return *reinterpret_cast<BufferInfo*>(base(rank) + kLine); }
   unsigned char* slot(int rank, std::uint64_t seq_no) const {
-    return base(rank) + 2 * kLine + (seq_no & 1) * kSlotBytes;
+    return slot_base(rank, seq_no) + kHeader;
+  }
+  BufferInfo& info(int rank) const {
+    return *static_cast<BufferInfo*>(seg[static_cast<std::size_t>(rank)]);
+  }
+  // The last round this rank published.
+  std::uint64_t last(int rank) const {
+    return std::max(seq(rank, 0).load(std::memory_order_relaxed),
+                    seq(rank, 1).load(std::memory_order_relaxed));
   }
 };
 
-// Publishes `seq_no` and waits until every rank has published at least it.
+// Publishes round `seq_no` and waits until every rank has. A peer is never more than one round
+// ahead (it cannot pass round s+1 before we publish it), so slot s & 1 holds s-2 or s.
 void sync(const Layout& l, SharedMemory& shm, int n, int r, std::uint64_t seq_no) {
-  l.seq(r).store(seq_no, std::memory_order_release);
+  l.seq(r, seq_no).store(seq_no, std::memory_order_release);
   const auto t0 = std::chrono::steady_clock::now();
   for (int j = 0; j < n; ++j) {
     unsigned spins = 0;
-    while (l.seq(j).load(std::memory_order_acquire) < seq_no) {
+    while (l.seq(j, seq_no).load(std::memory_order_acquire) < seq_no) {
       if (++spins % 256 == 0) {
         shm.poll(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       }
@@ -68,10 +84,10 @@ void run(const CollArgs& a, Communicator& comm, Engine& engine) {
   const int n = comm.size(), r = comm.rank();
   const std::size_t es = dtype_size(a.dtype), count = a.counts.recv_count;
   if (count == 0) return;
-  static_assert(sizeof(std::atomic<std::uint64_t>) <= kLine, "sequence number fits a line");
+  static_assert(sizeof(std::atomic<std::uint64_t>) == kHeader, "sequence number is the header");
   static_assert(sizeof(BufferInfo) <= kLine, "buffer info fits a line");
-  const Layout l{shm->segments(kSegmentKey, 2 * kLine + 2 * kSlotBytes)};
-  std::uint64_t seq_no = l.seq(r).load(std::memory_order_relaxed);
+  const Layout l{shm->segments(kSegmentKey, kSegmentBytes)};
+  std::uint64_t seq_no = l.last(r);
 
   if (count * es >= kDirectMinBytes) {
     // Publish where our buffers are; after the sync every rank sees every rank's, so all take

@@ -24,7 +24,7 @@ class SharedMemory {
   virtual ~SharedMemory() = default;
   // Collective (same `key` and `bytes` on every rank): a zero-initialised segment of `bytes` per
   // rank, mapped by all; element r is rank r's segment. Lives as long as the communicator.
-  virtual std::vector<void*> segments(int key, std::size_t bytes) = 0;
+  virtual const std::vector<void*>& segments(int key, std::size_t bytes) = 0;
   // Where `p` lies in memory that peers can map (see alloc): an id and offset any rank can turn
   // into its own address of the same byte with peer_address. False if `p` is private memory.
   // Local, no communication: algorithms exchange the (id, offset) pairs through a segment.

@@ -135,7 +135,7 @@ class MpiComm final : public Communicator, public SharedMemory {
   SharedMemory* shared_memory() override { return one_node_ ? this : nullptr; }
 
   // ---- SharedMemory over MPI-3 shared windows ----
-  std::vector<void*> segments(int key, std::size_t bytes) override {
+  const std::vector<void*>& segments(int key, std::size_t bytes) override {
     auto it = segments_.find(key);
     if (it == segments_.end()) {
       Window w = allocate(bytes);
@@ -146,9 +146,7 @@ class MpiComm final : public Communicator, public SharedMemory {
       throw std::runtime_error("mpi transport: segment " + std::to_string(key) +
                                " requested with different sizes");
     }
-    std::vector<void*> out;
-    for (auto* p : it->second.peers) out.push_back(p);
-    return out;
+    return it->second.views;
   }
 
   bool locate(const void* p, std::uint64_t* id, std::uint64_t* offset) override {
@@ -199,6 +197,7 @@ class MpiComm final : public Communicator, public SharedMemory {
     std::uint64_t id = 0;
     std::size_t bytes = 0;
     std::vector<unsigned char*> peers;  // every rank's segment, mapped here
+    std::vector<void*> views;           // the same, as segments() returns them
   };
 
   Window allocate(std::size_t bytes) {
@@ -220,6 +219,7 @@ class MpiComm final : public Communicator, public SharedMemory {
       void* ptr = nullptr;
       MPI_Win_shared_query(w.win, j, &size, &disp, &ptr);
       w.peers.push_back(static_cast<unsigned char*>(ptr));
+      w.views.push_back(ptr);
     }
     return w;
   }

@@ -81,7 +81,12 @@ struct Group {
   std::condition_variable cv;
   int arrived = 0;
   long generation = 0;
-  std::map<int, std::pair<std::size_t, std::vector<Segment>>> segments;
+  struct Segments {
+    std::size_t bytes = 0;
+    std::vector<Segment> owned;
+    std::vector<void*> views;
+  };
+  std::map<int, Segments> segments;
 };
 
 struct Shared {
@@ -268,20 +273,22 @@ class ThreadComm final : public Communicator, public SharedMemory {
   }
 
   // ---- SharedMemory: every thread sees every address, so sharing is only bookkeeping. ----
-  std::vector<void*> segments(int key, std::size_t bytes) override {
+  const std::vector<void*>& segments(int key, std::size_t bytes) override {
     std::lock_guard<std::mutex> lock(group_->mu);
     auto it = group_->segments.find(key);
     if (it == group_->segments.end()) {
-      std::vector<Segment> segs;
-      for (int i = 0; i < size(); ++i) segs.push_back(make_segment(bytes));
-      it = group_->segments.emplace(key, std::make_pair(bytes, std::move(segs))).first;
-    } else if (it->second.first != bytes) {
+      Group::Segments segs;
+      segs.bytes = bytes;
+      for (int i = 0; i < size(); ++i) {
+        segs.owned.push_back(make_segment(bytes));
+        segs.views.push_back(segs.owned.back().get());
+      }
+      it = group_->segments.emplace(key, std::move(segs)).first;
+    } else if (it->second.bytes != bytes) {
       throw std::runtime_error("thread transport: segment " + std::to_string(key) +
                                " requested with different sizes");
     }
-    std::vector<void*> out;
-    for (auto& s : it->second.second) out.push_back(s.get());
-    return out;
+    return it->second.views;
   }
 
   // One address space: the "offset" is the address itself.

@@ -137,7 +137,7 @@ TEST(ThreadTransport, SharedSegmentsAndPeerAddresses) {
   run_threads(4, [](Communicator& c) {
     SharedMemory* shm = c.shared_memory();
     if (shm == nullptr) throw std::runtime_error("no shared memory");
-    std::vector<void*> seg = shm->segments(1, 64);
+    const std::vector<void*>& seg = shm->segments(1, 64);
     int mine = c.rank();
     // Publish where `mine` is through the segment, as algorithms do.
     auto* info = static_cast<std::uint64_t*>(seg[static_cast<std::size_t>(c.rank())]);
