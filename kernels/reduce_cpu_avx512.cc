@@ -48,20 +48,23 @@ void stream_block(void* dst, const void* src, std::size_t bytes) {
 }
 
 void to_float_block(const half_t* in, float* out, std::size_t n) {
-  const __m512i exp_mask = _mm512_set1_epi32(0x7c00);
+  const __m256i exp16 = _mm256_set1_epi16(0x7c00);
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i));
-    const __m512 f = _mm512_cvtph_ps(h);
+    __m512 f = _mm512_cvtph_ps(h);
     // vcvtph2ps quiets signalling NaNs; the scalar code keeps every inf/NaN bit pattern:
-    // sign << 16 | 0x7f800000 | mant << 13.
-    const __m512i t = _mm512_cvtepu16_epi32(h);
-    const __mmask16 special = _mm512_cmpeq_epi32_mask(_mm512_and_si512(t, exp_mask), exp_mask);
-    const __m512i exact = _mm512_or_si512(
-        _mm512_or_si512(_mm512_slli_epi32(_mm512_and_si512(t, _mm512_set1_epi32(0x8000)), 16),
-                        _mm512_set1_epi32(0x7f800000)),
-        _mm512_slli_epi32(_mm512_and_si512(t, _mm512_set1_epi32(0x3ff)), 13));
-    _mm512_storeu_ps(out + i, _mm512_mask_mov_ps(f, special, _mm512_castsi512_ps(exact)));
+    // sign << 16 | 0x7f800000 | mant << 13. Rare, so tested on the 16-bit input first.
+    const __mmask16 special = _mm256_cmpeq_epi16_mask(_mm256_and_si256(h, exp16), exp16);
+    if (special != 0) {
+      const __m512i t = _mm512_cvtepu16_epi32(h);
+      const __m512i exact = _mm512_or_si512(
+          _mm512_or_si512(_mm512_slli_epi32(_mm512_and_si512(t, _mm512_set1_epi32(0x8000)), 16),
+                          _mm512_set1_epi32(0x7f800000)),
+          _mm512_slli_epi32(_mm512_and_si512(t, _mm512_set1_epi32(0x3ff)), 13));
+      f = _mm512_mask_mov_ps(f, special, _mm512_castsi512_ps(exact));
+    }
+    _mm512_storeu_ps(out + i, f);
   }
   for (; i < n; ++i) out[i] = half_to_float(in[i]);
 }
@@ -73,9 +76,11 @@ void from_float_block(const float* in, half_t* out, std::size_t n) {
     __m256i h = _mm512_cvtps_ph(f, kRound);
     // vcvtps2ph keeps NaN payloads; the scalar code writes sign | 0x7e00 for every NaN.
     const __mmask16 nan = _mm512_cmp_ps_mask(f, f, _CMP_UNORD_Q);
-    const __m256i canonical =
-        _mm256_or_si256(_mm256_and_si256(h, _mm256_set1_epi16(-0x8000)), _mm256_set1_epi16(0x7e00));
-    h = _mm256_mask_mov_epi16(h, nan, canonical);
+    if (nan != 0) {
+      const __m256i canonical = _mm256_or_si256(_mm256_and_si256(h, _mm256_set1_epi16(-0x8000)),
+                                                _mm256_set1_epi16(0x7e00));
+      h = _mm256_mask_mov_epi16(h, nan, canonical);
+    }
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), h);
   }
   for (; i < n; ++i) out[i] = float_to_half(in[i]);
