@@ -7,6 +7,7 @@
 
 #include "fabric_model/flow_solver.h"
 #include "fabric_model/routing.h"
+#include "fabric_model/traffic.h"
 #include "tests/fabric_model/test_util.h"
 
 namespace fb::model {
@@ -106,6 +107,46 @@ TEST(Routing, QpsAreDistinctFlows) {
     ports.insert(t.describe(path[1]).port);
   }
   EXPECT_GT(ports.size(), 8u);  // 64 QPs spread over 16 uplinks
+}
+
+}  // namespace
+}  // namespace fb::model
+
+namespace fb::model {
+namespace {
+
+// Invariants at scale: the solved rates of a real collective step on a 8k-GPU fragmented job
+// satisfy the max-min certificate for every routing policy.
+TEST(Routing, CertificateOnCollectiveStepAtScale) {
+  auto c = load_cluster_config("colossus_like");
+  c.gpus = 8192;
+  ClosTopology t(c);
+  const auto plan = make_plan(Collective::kAllReduce, Algo::kHierarchical, c.gpus, 8, 1 << 20, 1);
+  const auto gpu = make_placement(Placement::kFragmented, c.gpus, 8, 3);
+  std::vector<Connection> conns;
+  for (const auto& ph : plan.phases)
+    if (ph.resource == Resource::kNetwork) ph.connections(conns);
+  ASSERT_EQ(conns.size(), 8192u);
+  for (RoutingKind k : {RoutingKind::kEcmp, RoutingKind::kEcmpPolarized, RoutingKind::kStaticDmodK,
+                        RoutingKind::kAdaptive}) {
+    Router router(t, k, 11);
+    FlowProblemBuilder b(t.link_slots());
+    std::vector<LinkId> path;
+    for (const auto& cn : conns) {
+      path.clear();
+      router.route({t.host_of_gpu(gpu[static_cast<size_t>(cn.src_rank)]),
+                    t.host_of_gpu(gpu[static_cast<size_t>(cn.dst_rank)]), 0, 0},
+                   path);
+      b.add_flow(path);
+    }
+    auto p = b.finish(t);
+    auto r = solve_max_min(p);
+    auto cert = check_max_min(p, r);
+    EXPECT_TRUE(cert.ok) << to_string(k) << ": " << cert.message;
+    EXPECT_LE(cert.max_utilisation, 1 + 1e-9);
+    // Every flow is limited by at most its NIC.
+    for (double x : r) ASSERT_LE(x, t.host_link_gbps() + 1e-9);
+  }
 }
 
 }  // namespace
