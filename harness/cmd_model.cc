@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -35,6 +36,8 @@ std::vector<std::string> split_list(const std::vector<std::string>& in) {
 // "1M" = 2^20 bytes, as on every fabricbench input (binary K/M/G/T).
 std::uint64_t parse_size(const std::string& s) {
   if (s.empty()) throw fm::ModelError("empty size");
+  if (s.find_first_not_of("0123456789KMGTkmgtiBb") != std::string::npos || !std::isdigit(s[0]))
+    throw fm::ModelError("bad size or count '" + s + "' (expected e.g. 1024, 64K, 1M, 1G)");
   std::size_t pos = 0;
   unsigned long long v = 0;
   try {
@@ -62,8 +65,8 @@ std::uint64_t parse_size(const std::string& s) {
 }
 
 std::int64_t parse_count(const std::string& s) {
-  const std::uint64_t v =
-      s.find_first_of("KMGkmg") != std::string::npos ? parse_size(s) : std::stoull(s);
+  const std::uint64_t v = parse_size(s);
+  if (v == 0 || v > (std::uint64_t{1} << 40)) throw fm::ModelError("bad GPU count '" + s + "'");
   return static_cast<std::int64_t>(v);
 }
 
@@ -89,6 +92,32 @@ double peak_rss_mib() {
 int fail(const std::string& msg) {
   std::cerr << "fabricbench: " << msg << "\n";
   return 2;
+}
+
+// Output files are never overwritten (checked before any work) and appear whole or not at all:
+// written to a temp file next to them, then renamed.
+void check_new_file(const std::string& path) {
+  if (!path.empty() && std::ifstream(path).good()) {
+    throw fm::ModelError("refusing to overwrite existing file " + path);
+  }
+}
+void write_new_file(const std::string& path, const std::string& text) {
+  check_new_file(path);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp);
+    if (!f) throw fm::ModelError("cannot write '" + path + "'");
+    f << text;
+    f.flush();
+    if (!f) {
+      std::remove(tmp.c_str());
+      throw fm::ModelError("cannot write '" + path + "'");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw fm::ModelError("cannot write '" + path + "'");
+  }
 }
 
 }  // namespace
@@ -128,6 +157,7 @@ int cmd_model(int argc, char** argv) {
     return fail(std::string("model: ") + e.what());
   }
   try {
+    check_new_file(json_path);
     fabrics = split_list(fabrics);
     if (topology == "list" || (fabrics.size() == 1 && fabrics[0] == "list")) {
       if (topology == "list") {
@@ -248,9 +278,7 @@ int cmd_model(int argc, char** argv) {
                             {"wall_s", wall},
                             {"peak_rss_mib", peak_rss_mib()},
                             {"results", rows}};
-      std::ofstream f(json_path);
-      if (!f) throw fm::ModelError("cannot write '" + json_path + "'");
-      f << out.dump(2) << "\n";
+      write_new_file(json_path, out.dump(2) + "\n");
     }
     return 0;
   } catch (const std::exception& e) {
@@ -282,6 +310,7 @@ int cmd_topo_size(int argc, char** argv) {
     return fail(std::string("topo-size: ") + e.what());
   }
   try {
+    check_new_file(json_path);
     fm::ClusterConfig c = fm::load_cluster_config(topology);
     if (!gpus_s.empty()) c.gpus = parse_count(gpus_s);
     for (auto& t : c.tiers) {
@@ -318,12 +347,10 @@ int cmd_topo_size(int argc, char** argv) {
       std::printf("top tier partially populated: %lld parallel links per (pod, top switch)\n",
                   static_cast<long long>(b.top_parallel_links));
     if (!json_path.empty()) {
-      std::ofstream f(json_path);
-      if (!f) throw fm::ModelError("cannot write '" + json_path + "'");
       nlohmann::json j = {{"schema", "fabricbench.topo_size/1"},
                           {"topology", fm::to_json(c)},
                           {"bill_of_materials", fm::to_json(b)}};
-      f << j.dump(2) << "\n";
+      write_new_file(json_path, j.dump(2) + "\n");
     }
     return 0;
   } catch (const std::exception& e) {

@@ -67,6 +67,8 @@ TEST(Cli, BadInputIsOneLineAndNonZero) {
                                         std::vector<std::string>{"model", "--algo", "bogus"},
                                         std::vector<std::string>{"model", "--gpus", "1001"},
                                         std::vector<std::string>{"model", "--sizes", "12Q"},
+                                        std::vector<std::string>{"model", "--gpus", "-8"},
+                                        std::vector<std::string>{"model", "--sizes", "-1M"},
                                         std::vector<std::string>{"model", "--no-such-flag"}}) {
     auto r = run(cmd_model, args);
     EXPECT_EQ(r.rc, 2) << args[1];
