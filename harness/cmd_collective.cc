@@ -230,6 +230,13 @@ int cmd_collective(int argc, char** argv) {
                    {"run_cycles", opts.run_cycles},
                    {"timeout_s", opts.timeout_s},
                    {"seed", opts.seed}};
+  // What else shapes the rows, so --resume can tell a matching run from another one.
+  std::vector<std::string> dtype_list, op_list;
+  for (DType d : opts.dtypes) dtype_list.emplace_back(dtype_name(d));
+  for (RedOp o : opts.ops) op_list.emplace_back(redop_name(o));
+  meta["sweep"]["dtypes"] = dtype_list;
+  meta["sweep"]["ops"] = op_list;
+  meta["sweep"]["root"] = opts.root;
   meta["mpi_library"] = world->library_version();
   meta["cuda_runtime"] = cuda_runtime_version();
   meta["cuda_driver"] = cuda_driver_version();
@@ -254,6 +261,27 @@ int cmd_collective(int argc, char** argv) {
   meta["ranks"] = ranks;
   if (root_rank) meta["machine"] = machine_summary();
 
+  // --resume: rank 0 reads the interrupted run's rows; every rank skips that many steps.
+  std::vector<SizeResult> resumed;
+  if (!opts.resume_path.empty()) {
+    std::string resume_error;
+    if (root_rank) {
+      try {
+        resumed = load_resume_rows(opts.resume_path, meta, opts, world->size());
+      } catch (const std::exception& e) {
+        resume_error = e.what();
+      }
+    }
+    if (any_rank_failed(*world, !resume_error.empty())) {
+      say(resume_error);
+      return 2;
+    }
+    double steps = static_cast<double>(resumed.size());
+    world->allreduce_max(&steps, 1);
+    opts.resume_steps = static_cast<std::size_t>(steps);
+    meta["resumed_from"] = {{"file", opts.resume_path}, {"sizes", opts.resume_steps}};
+  }
+
   std::vector<std::unique_ptr<Reporter>> reporters;
   if (root_rank) {
     std::fprintf(stdout, "# %s\n", device.reason.c_str());
@@ -268,6 +296,16 @@ int cmd_collective(int argc, char** argv) {
   std::string run_error;
   std::mutex reporters_mu;
   SummaryBuilder rows_so_far;
+  if (root_rank && !resumed.empty()) {
+    std::fprintf(stdout, "# resumed: %zu sizes from %s\n", resumed.size(),
+                 opts.resume_path.c_str());
+  }
+  for (const SizeResult& row : resumed) {
+    rows_so_far.add(row);
+    for (auto& r : reporters) r->add(row);
+  }
+  resumed.clear();
+  resumed.shrink_to_fit();
   {
     InterruptFlusher flusher(*world, reporters_mu, reporters, rows_so_far);
     try {
@@ -286,6 +324,8 @@ int cmd_collective(int argc, char** argv) {
     std::fprintf(stderr, "fabricbench: rank %d: %s\n", world->rank(), run_error.c_str());
     world->abort(3);
   }
+  // Over every row, resumed ones included.
+  summary = rows_so_far.summary(summary.complete);
   summary.end_time = utc_now();
   try {
     std::lock_guard<std::mutex> lock(reporters_mu);

@@ -55,25 +55,51 @@ std::string format_size(std::size_t bytes) {
   return std::to_string(bytes) + kSuffix[i];
 }
 
+namespace {
+
+// The size after `s` in the sweep, or 0 when `s` is the last one.
+std::size_t next_sweep_size(std::size_t s, std::size_t max_bytes, std::size_t step_bytes,
+                            double step_factor) {
+  std::size_t next;
+  if (step_factor > 1.0) {
+    const double n = std::floor(static_cast<double>(s) * step_factor);
+    next = n >= static_cast<double>(max_bytes) + 1.0 ? max_bytes + 1 : static_cast<std::size_t>(n);
+    if (next <= s) next = s + 1;  // tiny sizes with factors close to 1 still advance
+  } else {
+    if (step_bytes == 0 || s > max_bytes - step_bytes) return 0;
+    next = s + step_bytes;
+  }
+  return next > max_bytes ? 0 : next;
+}
+
+}  // namespace
+
 std::vector<std::size_t> make_sweep(std::size_t min_bytes, std::size_t max_bytes,
                                     std::size_t step_bytes, double step_factor) {
   std::vector<std::size_t> sizes;
-  for (std::size_t s = min_bytes; s <= max_bytes;) {
+  if (min_bytes > max_bytes) return sizes;
+  std::size_t s = min_bytes;
+  do {
     sizes.push_back(s);
-    std::size_t next;
-    if (step_factor > 1.0) {
-      const double n = std::floor(static_cast<double>(s) * step_factor);
-      next =
-          n >= static_cast<double>(max_bytes) + 1.0 ? max_bytes + 1 : static_cast<std::size_t>(n);
-      if (next <= s) next = s + 1;  // tiny sizes with factors close to 1 still advance
-    } else {
-      if (step_bytes == 0 || s > max_bytes - step_bytes) break;
-      next = s + step_bytes;
-    }
-    if (next > max_bytes) break;
-    s = next;
-  }
+    s = next_sweep_size(s, max_bytes, step_bytes, step_factor);
+  } while (s != 0);
   return sizes;
+}
+
+std::size_t sweep_length(std::size_t min_bytes, std::size_t max_bytes, std::size_t step_bytes,
+                         double step_factor) {
+  if (min_bytes == 0 || min_bytes > max_bytes) return 0;
+  // A constant step: min, min + step, ... up to max, i.e. floor((max - min) / step) + 1 sizes.
+  if (!(step_factor > 1.0)) {
+    return step_bytes == 0 ? 1 : (max_bytes - min_bytes) / step_bytes + 1;
+  }
+  // A factor: walk it, stopping just past the limit (at most kMaxSweepSizes + 1 steps).
+  std::size_t n = 0;
+  for (std::size_t s = min_bytes; s != 0 && n <= kMaxSweepSizes;
+       s = next_sweep_size(s, max_bytes, step_bytes, step_factor)) {
+    ++n;
+  }
+  return n;
 }
 
 namespace {
@@ -175,6 +201,9 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   app.add_option("--json", o.json_path, "write results as JSON to this new file");
   app.add_option("--csv", o.csv_path, "write results as CSV to this new file");
   app.add_option("--seed", o.seed, "seed of the generated data");
+  app.add_option("--resume", o.resume_path,
+                 "continue the interrupted run whose --json file this is (same flags; write the "
+                 "completed results to a new --json/--csv file)");
   bool no_bind = false, no_header = false;
   app.add_flag("--no-bind", no_bind, "do not bind ranks to cores");
   app.add_flag("--no-header", no_header, "print result rows only");
@@ -210,6 +239,11 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   }
   if (o.step_factor == 1.0 && o.step_bytes == 0 && o.min_bytes != o.max_bytes) {
     return fail("-i/--stepbytes must be positive when -f/--stepfactor is 1");
+  }
+  const std::size_t nsizes = sweep_length(o.min_bytes, o.max_bytes, o.step_bytes, o.step_factor);
+  if (nsizes > kMaxSweepSizes) {
+    return fail("the sweep has more than " + std::to_string(kMaxSweepSizes) +
+                " sizes (raise -i/--stepbytes or -f/--stepfactor)");
   }
   if (o.iters < 1) return fail("-n/--iters must be at least 1");
   if (o.warmup_iters < 0) return fail("-w/--warmup_iters must not be negative");
@@ -261,6 +295,9 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   }
   if (!o.json_path.empty() && o.json_path == o.csv_path) {
     return fail("--json and --csv name the same file '" + o.json_path + "'");
+  }
+  if (!o.resume_path.empty() && (o.resume_path == o.json_path || o.resume_path == o.csv_path)) {
+    return fail("--resume " + o.resume_path + " is also an output: name a new --json/--csv file");
   }
   ParseOutcome r;
   r.options = std::move(o);

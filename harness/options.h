@@ -44,6 +44,8 @@ struct RunOptions {
   bool bind = true;  // --no-bind turns it off
   std::uint64_t seed = 0x5eed;
   bool quiet_header = false;      // --no-header: rows only (for scripts)
+  std::string resume_path;        // --resume FILE: continue the interrupted run written there
+  std::size_t resume_steps = 0;   // sweep steps already measured (set from resume_path)
   std::vector<std::string> argv;  // the command line as given, for the metadata
 };
 
@@ -67,6 +69,13 @@ std::string format_size(std::size_t bytes);
 // step; always includes min, never exceeds max.
 std::vector<std::size_t> make_sweep(std::size_t min_bytes, std::size_t max_bytes,
                                     std::size_t step_bytes, double step_factor);
+
+// Number of sizes make_sweep would return, without building the list; stops counting just past
+// kMaxSweepSizes. parse_run_options refuses longer sweeps: `-b 1 -e 1G -i 1` is a typo that would
+// otherwise run for years and hold a billion-entry list.
+constexpr std::size_t kMaxSweepSizes = 100000;
+std::size_t sweep_length(std::size_t min_bytes, std::size_t max_bytes, std::size_t step_bytes,
+                         double step_factor);
 
 // Text of `fabricbench --help`: subcommands, collectives, backends, dtypes and ops from the
 // registries.

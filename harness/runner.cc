@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -111,6 +113,151 @@ double combine_rank_times(World& world, double mine, AverageMode mode) {
   return v;
 }
 
+void for_each_sweep_step(const RunOptions& opts, int nranks,
+                         const std::function<bool(const SweepStep&)>& fn) {
+  const CollectiveDef& coll = *opts.collective;
+  const std::vector<std::size_t> sizes =
+      make_sweep(opts.min_bytes, opts.max_bytes, opts.step_bytes, opts.step_factor);
+  const std::vector<RedOp> ops = coll.uses_op ? opts.ops : std::vector<RedOp>{RedOp::kSum};
+  SweepStep step;
+  for (step.cycle = 0; opts.run_cycles == 0 || step.cycle < opts.run_cycles; ++step.cycle) {
+    for (DType dtype : opts.dtypes) {
+      step.dtype = dtype;
+      for (RedOp op : ops) {
+        step.op = op;
+        for (std::size_t size : sizes) {
+          step.counts = coll.counts(size, dtype_size(dtype), nranks);
+          if (!fn(step)) return;
+        }
+      }
+    }
+  }
+}
+
+namespace {
+
+// Field access with one-line errors naming the file and the place.
+const nlohmann::json& field(const nlohmann::json& obj, const char* key, const std::string& where) {
+  if (!obj.is_object()) throw std::runtime_error(where + " is not an object");
+  const auto it = obj.find(key);
+  if (it == obj.end()) throw std::runtime_error(where + " has no '" + key + "'");
+  return *it;
+}
+double number(const nlohmann::json& obj, const char* key, const std::string& where) {
+  const nlohmann::json& v = field(obj, key, where);
+  if (!v.is_number()) throw std::runtime_error(where + "." + key + " is not a number");
+  return v.get<double>();
+}
+long long integer(const nlohmann::json& obj, const char* key, const std::string& where) {
+  const nlohmann::json& v = field(obj, key, where);
+  if (!v.is_number_integer()) throw std::runtime_error(where + "." + key + " is not an integer");
+  return v.get<long long>();
+}
+std::string text(const nlohmann::json& obj, const char* key, const std::string& where) {
+  const nlohmann::json& v = field(obj, key, where);
+  if (!v.is_string()) throw std::runtime_error(where + "." + key + " is not a string");
+  return v.get<std::string>();
+}
+
+Timing timing_from_json(const nlohmann::json& r, const std::string& where) {
+  Timing t;
+  t.measured = true;
+  t.time_us = number(r, "time_us", where);
+  t.algbw_gbps = number(r, "algbw_gbps", where);
+  t.busbw_gbps = number(r, "busbw_gbps", where);
+  const nlohmann::json& wrong = field(r, "wrong", where);
+  if (!wrong.is_null() && !wrong.is_number_integer()) {
+    throw std::runtime_error(where + ".wrong is neither null nor an integer");
+  }
+  t.wrong = wrong.is_null() ? -1 : wrong.get<long long>();
+  t.iters = static_cast<int>(integer(r, "iters", where));
+  t.time_us_min = number(r, "time_us_min", where);
+  t.time_us_median = number(r, "time_us_median", where);
+  t.time_us_mean = number(r, "time_us_mean", where);
+  t.time_us_max = number(r, "time_us_max", where);
+  t.time_us_p99 = number(r, "time_us_p99", where);
+  return t;
+}
+
+}  // namespace
+
+std::vector<SizeResult> load_resume_rows(const std::string& path, const nlohmann::json& meta,
+                                         const RunOptions& opts, int nranks) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in || std::filesystem::is_directory(path)) {
+    throw std::runtime_error("--resume " + path + ": cannot read the file");
+  }
+  const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+  if (doc.is_discarded()) {
+    throw std::runtime_error("--resume " + path + ": not valid JSON (truncated or corrupt)");
+  }
+  const std::string where = "--resume " + path;
+  if (!doc.is_object() || !doc.contains("schema") || doc["schema"] != kResultsSchema) {
+    throw std::runtime_error(where + ": not a " + std::string(kResultsSchema) + " document");
+  }
+  const nlohmann::json& summary = field(doc, "summary", where);
+  const nlohmann::json& complete = field(summary, "complete", where + ": summary");
+  if (!complete.is_boolean()) throw std::runtime_error(where + ": summary.complete is not a bool");
+  if (complete.get<bool>()) {
+    throw std::runtime_error(where + ": the run is complete, nothing to resume");
+  }
+  // Rows are only comparable when measured the same way: every key that shapes them must match.
+  const nlohmann::json& old_meta = field(doc, "meta", where);
+  for (const char* key : {"collective", "backend", "algorithm", "device", "nranks", "sweep"}) {
+    const auto it = old_meta.find(key);
+    const nlohmann::json& now = meta.at(key);
+    if (it == old_meta.end() || *it != now) {
+      throw std::runtime_error(where + ": meta." + key + " differs from this run (" +
+                               (it == old_meta.end() ? std::string("absent") : it->dump()) +
+                               " there, " + now.dump() + " here)");
+    }
+  }
+  const nlohmann::json& results = field(doc, "results", where);
+  if (!results.is_array()) throw std::runtime_error(where + ": results is not an array");
+  if (results.size() % 2 != 0) {
+    throw std::runtime_error(where + ": results hold " + std::to_string(results.size()) +
+                             " rows, not out-of-place/in-place pairs");
+  }
+
+  std::vector<SizeResult> rows;
+  std::size_t i = 0;
+  for_each_sweep_step(opts, nranks, [&](const SweepStep& step) {
+    if (i >= results.size()) return false;
+    SizeResult row;
+    row.collective = opts.collective->name;
+    row.cycle = step.cycle;
+    row.dtype = dtype_name(step.dtype);
+    row.op = opts.collective->uses_op ? redop_name(step.op) : "none";
+    row.root = opts.collective->uses_root ? opts.root : -1;
+    row.bytes = step.counts.bytes;
+    row.count = step.counts.param_count;
+    for (int variant = 0; variant < 2; ++variant, ++i) {
+      const std::string w = where + ": results[" + std::to_string(i) + "]";
+      const nlohmann::json& r = results[i];
+      const bool in_place = variant == 1;
+      // The row must be the one this sweep would measure at this point, in this order.
+      if (text(r, "collective", w) != row.collective || integer(r, "cycle", w) != row.cycle ||
+          text(r, "dtype", w) != row.dtype || text(r, "op", w) != row.op ||
+          integer(r, "root", w) != row.root ||
+          integer(r, "bytes", w) != static_cast<long long>(row.bytes) ||
+          integer(r, "count", w) != static_cast<long long>(row.count) ||
+          field(r, "in_place", w) != in_place) {
+        throw std::runtime_error(w + " is not the row this sweep measures next (" + row.dtype +
+                                 " " + row.op + " " + std::to_string(row.bytes) + " B" +
+                                 (in_place ? " in-place" : " out-of-place") + ")");
+      }
+      row.algo = text(r, "algo", w);
+      (in_place ? row.in_place : row.out_of_place) = timing_from_json(r, w);
+    }
+    rows.push_back(std::move(row));
+    return true;
+  });
+  if (i < results.size()) {
+    throw std::runtime_error(where + ": holds more rows than this sweep measures");
+  }
+  return rows;
+}
+
 RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, CallObserver* watchdog,
                      bool device_buffers, const std::function<void(const SizeResult&)>& on_row,
                      const std::function<bool()>& stop) {
@@ -131,117 +278,113 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
   backend.copy_from_host(buf.send->get(), buf.host_in.data(), plan.send_bytes);
   backend.copy_from_host(buf.recv->get(), buf.host_in.data(), plan.recv_bytes);
 
-  const std::vector<std::size_t> sizes =
-      make_sweep(opts.min_bytes, opts.max_bytes, opts.step_bytes, opts.step_factor);
   SummaryBuilder summary;
   bool complete = true;
+  std::size_t step_index = 0;
 
-  for (int cycle = 0; opts.run_cycles == 0 || cycle < opts.run_cycles; ++cycle) {
-    for (DType dtype : opts.dtypes) {
-      const std::size_t es = dtype_size(dtype);
-      const std::vector<RedOp> ops = coll.uses_op ? opts.ops : std::vector<RedOp>{RedOp::kSum};
-      for (RedOp op : ops) {
-        for (std::size_t size : sizes) {
-          if (stop && stop()) {
-            complete = false;
-            goto done;
+  for_each_sweep_step(opts, nranks, [&](const SweepStep& step) {
+    if (step_index++ < opts.resume_steps) return true;  // measured by the run being resumed
+    if (stop && stop()) {
+      complete = false;
+      return false;
+    }
+    const int cycle = step.cycle;
+    const DType dtype = step.dtype;
+    const RedOp op = step.op;
+    const std::size_t es = dtype_size(dtype);
+    SizeResult row;
+    row.collective = coll.name;
+    row.cycle = cycle;
+    row.dtype = dtype_name(dtype);
+    row.op = coll.uses_op ? redop_name(op) : "none";
+    row.root = coll.uses_root ? opts.root : -1;
+    CollArgs args;
+    args.coll = &coll;
+    args.dtype = dtype;
+    args.op = op;
+    args.root = opts.root;
+    args.counts = step.counts;
+    row.bytes = args.counts.bytes;
+    row.count = args.counts.param_count;
+    row.algo = backend.algorithm(args);
+
+    DataContext ctx;
+    ctx.dtype = dtype;
+    ctx.op = data_op(coll, op);
+    ctx.root = opts.root;
+    ctx.rank = rank;
+    ctx.nranks = nranks;
+    ctx.seed = opts.seed + static_cast<std::uint64_t>(cycle);
+    ctx.counts = args.counts;
+
+    for (int variant = 0; variant < 2; ++variant) {
+      const bool in_place = variant == 1;
+      Timing& t = in_place ? row.in_place : row.out_of_place;
+      ctx.in_place = in_place;
+      args.in_place = in_place;
+      args.recv = buf.recv->get();
+      args.send =
+          in_place ? buf.recv->get() + coll.in_place_input_offset(ctx) * es : buf.send->get();
+      const std::size_t send_bytes = args.counts.send_count * es;
+      auto load_input = [&] {
+        coll.fill_input(ctx, buf.host_in.data());
+        backend.copy_from_host(const_cast<void*>(args.send), buf.host_in.data(), send_bytes);
+      };
+      load_input();
+
+      if (watchdog) watchdog->set_phase(phase_name(row, in_place, "warm-up"));
+      backend.time_iterations(args, opts.warmup_iters, watchdog);
+      if (watchdog) watchdog->set_phase(phase_name(row, in_place, "barrier"));
+      world.barrier();
+      if (watchdog) watchdog->set_phase(phase_name(row, in_place, "timed"));
+      std::vector<double> times = backend.time_iterations(args, opts.iters, watchdog);
+
+      double mine = 0;
+      for (double x : times) mine += x;
+      mine /= static_cast<double>(times.size());
+      const double combined = combine_rank_times(world, mine, opts.average);
+      // Per iteration, the slowest rank bounds the collective.
+      world.allreduce_max(times.data(), static_cast<int>(times.size()));
+      for (auto& x : times) x *= 1e6;
+      const SampleStats st = compute_stats(times);
+
+      t.measured = true;
+      t.iters = opts.iters;
+      t.time_us = combined * 1e6;
+      t.algbw_gbps = combined > 0 ? static_cast<double>(row.bytes) / combined / 1e9 : 0.0;
+      t.busbw_gbps = t.algbw_gbps * coll.bus_bw_factor(nranks);
+      t.time_us_min = st.min;
+      t.time_us_median = st.median;
+      t.time_us_mean = st.mean;
+      t.time_us_max = st.max;
+      t.time_us_p99 = st.p99;
+
+      if (opts.check_iters > 0) {
+        if (watchdog) watchdog->set_phase(phase_name(row, in_place, "check"));
+        double wrong = 0;
+        for (int c = 0; c < opts.check_iters; ++c) {
+          load_input();
+          world.barrier();
+          if (watchdog) watchdog->begin_call();
+          backend.run(args);
+          backend.sync();
+          if (watchdog) watchdog->end_call();
+          const CheckRegion region = coll.expected(ctx, buf.expected.data());
+          if (region.count > 0) {
+            backend.copy_to_host(buf.host_out.data(), buf.recv->get() + region.first * es,
+                                 region.count * es);
+            wrong += static_cast<double>(count_mismatches(dtype, ctx.op, buf.host_out.data(),
+                                                          buf.expected.data(), region.count));
           }
-          SizeResult row;
-          row.collective = coll.name;
-          row.cycle = cycle;
-          row.dtype = dtype_name(dtype);
-          row.op = coll.uses_op ? redop_name(op) : "none";
-          row.root = coll.uses_root ? opts.root : -1;
-          CollArgs args;
-          args.coll = &coll;
-          args.dtype = dtype;
-          args.op = op;
-          args.root = opts.root;
-          args.counts = coll.counts(size, es, nranks);
-          row.bytes = args.counts.bytes;
-          row.count = args.counts.param_count;
-          row.algo = backend.algorithm(args);
-
-          DataContext ctx;
-          ctx.dtype = dtype;
-          ctx.op = data_op(coll, op);
-          ctx.root = opts.root;
-          ctx.rank = rank;
-          ctx.nranks = nranks;
-          ctx.seed = opts.seed + static_cast<std::uint64_t>(cycle);
-          ctx.counts = args.counts;
-
-          for (int variant = 0; variant < 2; ++variant) {
-            const bool in_place = variant == 1;
-            Timing& t = in_place ? row.in_place : row.out_of_place;
-            ctx.in_place = in_place;
-            args.in_place = in_place;
-            args.recv = buf.recv->get();
-            args.send =
-                in_place ? buf.recv->get() + coll.in_place_input_offset(ctx) * es : buf.send->get();
-            const std::size_t send_bytes = args.counts.send_count * es;
-            auto load_input = [&] {
-              coll.fill_input(ctx, buf.host_in.data());
-              backend.copy_from_host(const_cast<void*>(args.send), buf.host_in.data(), send_bytes);
-            };
-            load_input();
-
-            if (watchdog) watchdog->set_phase(phase_name(row, in_place, "warm-up"));
-            backend.time_iterations(args, opts.warmup_iters, watchdog);
-            if (watchdog) watchdog->set_phase(phase_name(row, in_place, "barrier"));
-            world.barrier();
-            if (watchdog) watchdog->set_phase(phase_name(row, in_place, "timed"));
-            std::vector<double> times = backend.time_iterations(args, opts.iters, watchdog);
-
-            double mine = 0;
-            for (double x : times) mine += x;
-            mine /= static_cast<double>(times.size());
-            const double combined = combine_rank_times(world, mine, opts.average);
-            // Per iteration, the slowest rank bounds the collective.
-            world.allreduce_max(times.data(), static_cast<int>(times.size()));
-            for (auto& x : times) x *= 1e6;
-            const SampleStats st = compute_stats(times);
-
-            t.measured = true;
-            t.iters = opts.iters;
-            t.time_us = combined * 1e6;
-            t.algbw_gbps = combined > 0 ? static_cast<double>(row.bytes) / combined / 1e9 : 0.0;
-            t.busbw_gbps = t.algbw_gbps * coll.bus_bw_factor(nranks);
-            t.time_us_min = st.min;
-            t.time_us_median = st.median;
-            t.time_us_mean = st.mean;
-            t.time_us_max = st.max;
-            t.time_us_p99 = st.p99;
-
-            if (opts.check_iters > 0) {
-              if (watchdog) watchdog->set_phase(phase_name(row, in_place, "check"));
-              double wrong = 0;
-              for (int c = 0; c < opts.check_iters; ++c) {
-                load_input();
-                world.barrier();
-                if (watchdog) watchdog->begin_call();
-                backend.run(args);
-                backend.sync();
-                if (watchdog) watchdog->end_call();
-                const CheckRegion region = coll.expected(ctx, buf.expected.data());
-                if (region.count > 0) {
-                  backend.copy_to_host(buf.host_out.data(), buf.recv->get() + region.first * es,
-                                       region.count * es);
-                  wrong += static_cast<double>(count_mismatches(dtype, ctx.op, buf.host_out.data(),
-                                                                buf.expected.data(), region.count));
-                }
-              }
-              world.allreduce_sum(&wrong, 1);
-              t.wrong = static_cast<long long>(wrong);
-            }
-          }
-          summary.add(row);
-          on_row(row);
         }
+        world.allreduce_sum(&wrong, 1);
+        t.wrong = static_cast<long long>(wrong);
       }
     }
-  }
-done:
+    summary.add(row);
+    on_row(row);
+    return true;
+  });
   return summary.summary(complete);
 }
 

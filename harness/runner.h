@@ -40,6 +40,26 @@ class SummaryBuilder {
   int busbw_n_ = 0;
 };
 
+// One step of the sweep: what one result row (both variants) measures. The order is the runner's:
+// cycle, then dtype, then op, then size.
+struct SweepStep {
+  int cycle = 0;
+  DType dtype = DType::kFloat;
+  RedOp op = RedOp::kSum;
+  CollCounts counts;
+};
+
+// Calls `fn` for every step of the sweep in order until it returns false (-N 0 never ends).
+void for_each_sweep_step(const RunOptions& opts, int nranks,
+                         const std::function<bool(const SweepStep&)>& fn);
+
+// --resume: the rows of an interrupted run's JSON document (`path`), checked to be a prefix of
+// this sweep (same steps in the same order) measured the same way (meta's collective, backend,
+// algorithm, device, nranks and sweep equal to `meta`'s). Throws std::runtime_error with one
+// line naming the file and what differs. The runner skips as many steps as rows come back.
+std::vector<SizeResult> load_resume_rows(const std::string& path, const nlohmann::json& meta,
+                                         const RunOptions& opts, int nranks);
+
 // Runs the sweep on every rank; `on_row` gets each finished row (on every rank, identical).
 // `stop` is polled between sizes: returning true ends the sweep early (summary.complete=false).
 RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, CallObserver* watchdog,
