@@ -109,18 +109,23 @@ void run(const CollArgs& a, Communicator& comm, Engine& engine) {
     if (all_shared) {
       const BlockRange slice = block_range(count, n, r);
       const std::size_t piece = std::max<std::size_t>(1, kDirectPieceBytes / es);
-      // Accumulate in scratch: in place, send[r] is also recv[r] and must stay an input until
-      // every rank's contribution is folded in.
-      void* acc = engine.scratch(piece * es);
+      // Accumulate straight into our own receive buffer, unless in place it is also an input
+      // still needed after the first reduction (rank >= 2): then in scratch.
+      const bool direct_acc = !a.in_place || r < 2;
+      void* scratch = direct_acc ? nullptr : engine.scratch(piece * es);
       for (std::size_t off = 0; off < slice.count; off += piece) {
         const std::size_t first = slice.first + off, len = std::min(piece, slice.count - off);
         auto in = [&](int j) { return byte_ptr(send[static_cast<std::size_t>(j)], first, es); };
+        auto out = [&](int j) { return byte_ptr(recv[static_cast<std::size_t>(j)], first, es); };
+        void* acc = direct_acc ? out(r) : scratch;
         if (n == 1) engine.copy(acc, in(0), len * es);
-        for (int j = 1; j < n; ++j)
+        for (int j = 1; j < n; ++j) {
           engine.reduce(a.dtype, a.op, acc, j == 1 ? in(0) : acc, in(j), len);
+        }
         if (a.op == RedOp::kAvg) engine.avg_finalize(a.dtype, acc, len, n);
+        // Copy while the piece is still in cache.
         for (int j = 0; j < n; ++j) {
-          engine.copy(byte_ptr(recv[static_cast<std::size_t>(j)], first, es), acc, len * es);
+          if (out(j) != acc) engine.copy(out(j), acc, len * es);
         }
       }
       // Nobody returns (and lets its caller touch the buffers) before all slices are written.
