@@ -160,6 +160,7 @@ nlohmann::json to_json(const ClusterConfig& c) {
                      {"link_gbps", t.link_gbps},
                      {"oversubscription_ratio", t.oversubscription_ratio}});
   return {{"name", c.name},
+          {"source", c.source},
           {"gpus", c.gpus},
           {"gpus_per_server", c.gpus_per_server},
           {"scaleup_domain_gpus", c.scaleup_domain_gpus},
