@@ -14,12 +14,10 @@ extern const AlgorithmDef kAllGatherRing, kAllGatherRd, kReduceScatterRing, kRed
 
 const std::vector<const AlgorithmDef*>& all_algorithms() {
   static const std::vector<const AlgorithmDef*> kAll = {
-      &kAllReduceRing, &kAllReduceRhd, &kAllReduceTree, &kAllReduceHier, &kAllReduceShm,
-      &kAllGatherRing, &kAllGatherRd,
-      &kReduceScatterRing, &kReduceScatterRh,
-      &kBroadcastBinomial, &kBroadcastChain,
-      &kReduceBinomial, &kReduceChain,
-      &kAlltoallPairwise,
+      &kAllReduceRing,   &kAllReduceRhd,      &kAllReduceTree,  &kAllReduceHier,
+      &kAllReduceShm,    &kAllGatherRing,     &kAllGatherRd,    &kReduceScatterRing,
+      &kReduceScatterRh, &kBroadcastBinomial, &kBroadcastChain, &kReduceBinomial,
+      &kReduceChain,     &kAlltoallPairwise,
   };
   return kAll;
 }
