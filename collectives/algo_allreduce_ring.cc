@@ -10,6 +10,7 @@ namespace fb {
 namespace {
 
 constexpr std::size_t kPieceBytes = 256 << 10;
+constexpr std::size_t kMaxPieces = 8;
 constexpr int kTag = 1;
 
 }  // namespace
@@ -25,9 +26,13 @@ void ring_reduce_scatter(Communicator& comm, Engine& engine, DType dtype, RedOp 
   const int next = (r + 1) % n, prev = (r + n - 1) % n;
   // Every block is cut into the same number of pieces (from the largest block, block 0), so the
   // sender's piece i is the receiver's piece i.
+  // Pieces of at least kPieceBytes, at most kMaxPieces per block: each piece is a handshake with
+  // the neighbour, and more of them buy no more overlap.
   const std::size_t max_block_bytes = block_range(count, n, 0).count * es;
+  const std::size_t piece_bytes =
+      std::max(kPieceBytes, (max_block_bytes + kMaxPieces - 1) / kMaxPieces);
   const int pieces =
-      static_cast<int>(std::max<std::size_t>(1, (max_block_bytes + kPieceBytes - 1) / kPieceBytes));
+      static_cast<int>(std::max<std::size_t>(1, (max_block_bytes + piece_bytes - 1) / piece_bytes));
   const std::size_t piece_cap = block_range(block_range(count, n, 0).count, pieces, 0).count * es;
   auto* scratch = static_cast<unsigned char*>(engine.scratch(2 * piece_cap));
   std::vector<RequestPtr> sends;
@@ -93,6 +98,7 @@ void run(const CollArgs& a, Communicator& comm, Engine& engine) {
 
 extern const AlgorithmDef kAllReduceRing = {
     "ring", CollKind::kAllReduce,
-    "reduce-scatter + all-gather around a ring, pipelined in 256 KiB pieces", run, nullptr};
+    "reduce-scatter + all-gather around a ring, pipelined in up to 8 pieces of >= 256 KiB", run,
+    nullptr};
 
 }  // namespace fb

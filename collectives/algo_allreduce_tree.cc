@@ -12,6 +12,7 @@ namespace fb {
 namespace {
 
 constexpr std::size_t kChunkBytes = 64 << 10;
+constexpr std::size_t kMaxChunks = 16;
 constexpr int kTagUp = 3, kTagDown = 4;
 
 // Heap-shaped binary tree over positions 0..n-1: parent (i-1)/2, children 2i+1 and 2i+2.
@@ -37,7 +38,11 @@ void run(const CollArgs& a, Communicator& comm, Engine& engine) {
   if (single_rank_copy(a, comm, engine)) return;
   const int n = comm.size(), r = comm.rank();
   const std::size_t es = dtype_size(a.dtype), count = a.counts.recv_count;
-  const std::size_t chunk = std::max<std::size_t>(1, kChunkBytes / es);
+  // Chunks of at least kChunkBytes, at most kMaxChunks per half: each chunk is a handshake per
+  // tree edge, and a shallow tree gains nothing from a deeper pipeline.
+  const std::size_t half_bytes = block_range(count, 2, 0).count * es;
+  const std::size_t chunk_bytes = std::max(kChunkBytes, (half_bytes + kMaxChunks - 1) / kMaxChunks);
+  const std::size_t chunk = std::max<std::size_t>(1, chunk_bytes / es);
   const std::array<TreeNode, 2> nodes = {tree_node(n, r, 0), tree_node(n, r, 1)};
   const std::array<BlockRange, 2> half = {block_range(count, 2, 0), block_range(count, 2, 1)};
   const std::size_t chunks = (half[0].count + chunk - 1) / chunk;  // half 0 is the larger
@@ -100,7 +105,7 @@ void run(const CollArgs& a, Communicator& comm, Engine& engine) {
 
 extern const AlgorithmDef kAllReduceTree = {
     "tree", CollKind::kAllReduce,
-    "pipelined double binary tree (mirrored trees, one half of the data each), 64 KiB chunks", run,
+    "pipelined double binary tree (mirrored trees, one half of the data each), <= 16 chunks", run,
     nullptr};
 
 }  // namespace fb
