@@ -5,7 +5,9 @@
 #include <string>
 
 #include "collectives/collective.h"
+#include "harness/cmd_calibrate.h"
 #include "harness/cmd_model.h"
+#include "harness/cmd_publish.h"
 #include "harness/commands.h"
 #include "harness/options.h"
 
@@ -16,7 +18,8 @@ namespace {
 const Command kCommands[] = {
     {"model", "collective time on a modelled cluster and fabric", &cmd_model},
     {"topo-size", "bill of materials of a Clos cluster", &cmd_topo_size},
-    {"__placeholder__", "", nullptr},
+    {"calibrate", "fit latency/bandwidth/efficiency to results files", &cmd_calibrate},
+    {"publish", "tables and plots from results/ (measured, model vs measured, fabrics)", &cmd_publish},
 };
 
 }  // namespace

@@ -1,0 +1,504 @@
+// Calibration fitting (see calibration.h for the model fitted and why).
+#include "fabric_model/calibration.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+namespace fb::model {
+namespace {
+
+// Refusal thresholds. Each answers "could this fit predict a size it has not seen?".
+// Leave-one-out needs >= 3 sizes left to refit two parameters and still check one; 4 is the
+// least that leaves the fit over-determined after removing any one size.
+constexpr int kMinSizes = 4;
+// Below 0.9 alpha-beta explains less than 90% of the (relative) variance: the split between
+// latency and bandwidth is then an artefact of noise and means nothing for another fabric.
+constexpr double kMinR2 = 0.90;
+// Sizes below 64 KiB are latency-bound, where timer resolution and scheduling noise on a shared
+// host are as large as the signal; the bandwidth parameters are judged on larger sizes.
+constexpr double kQualityMinBytes = 64.0 * 1024;
+// A model that misses an unseen measured size by more than 50% (the team target is 15%) would
+// extrapolate to a million GPUs from noise: refuse it.
+constexpr double kMaxLooError = 0.50;
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::string fmt(double v, int prec = 3) {
+  std::ostringstream s;
+  s.precision(prec);
+  s << v;
+  return s.str();
+}
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  return fmt(b, 4) + " " + units[u];
+}
+
+const nlohmann::json& req(const nlohmann::json& o, const char* key, const std::string& where) {
+  if (!o.is_object() || !o.contains(key))
+    throw ModelError(where + ": missing field '" + std::string(key) + "'");
+  return o.at(key);
+}
+
+double req_num(const nlohmann::json& o, const char* key, const std::string& where) {
+  const auto& v = req(o, key, where);
+  if (!v.is_number())
+    throw ModelError(where + ": field '" + std::string(key) + "' is not a number");
+  return v.get<double>();
+}
+
+std::string req_str(const nlohmann::json& o, const char* key, const std::string& where) {
+  const auto& v = req(o, key, where);
+  if (!v.is_string())
+    throw ModelError(where + ": field '" + std::string(key) + "' is not a string");
+  return v.get<std::string>();
+}
+
+// LOO: refit alpha-beta and the efficiency curve without point `skip`, predict it.
+LooPoint leave_one_out(const std::vector<SizePoint>& pts, std::size_t skip) {
+  std::vector<SizePoint> rest;
+  for (std::size_t i = 0; i < pts.size(); ++i)
+    if (i != skip) rest.push_back(pts[i]);
+  const AlphaBeta ab = fit_alpha_beta(rest);
+  const EfficiencyCurve eff = fit_efficiency(rest, ab);
+  LooPoint p;
+  p.bytes = pts[skip].bytes;
+  p.measured_us = pts[skip].time_us;
+  p.alpha_beta_us = ab.predict_us(p.bytes);
+  p.predicted_us = p.alpha_beta_us * eff.at(p.bytes);
+  p.rel_error = p.predicted_us / p.measured_us - 1;
+  return p;
+}
+
+}  // namespace
+
+FitThresholds::FitThresholds()
+    : min_sizes(kMinSizes),
+      min_r2(kMinR2),
+      quality_min_bytes(kQualityMinBytes),
+      max_loo_error(kMaxLooError) {}
+
+std::string CalibrationKey::label() const {
+  return backend + "/" + algorithm + "/" + device + " " + collective + " " + dtype + " " + op +
+         " np" + std::to_string(nranks) + " @ " + machine;
+}
+
+bool CalibrationKey::operator<(const CalibrationKey& o) const {
+  return std::tie(machine, backend, algorithm, device, collective, dtype, op, nranks) <
+         std::tie(o.machine, o.backend, o.algorithm, o.device, o.collective, o.dtype, o.op,
+                  o.nranks);
+}
+
+double EfficiencyCurve::at(double bytes) const {
+  if (ratio.empty()) return 1;
+  const double x = std::log2(std::max(bytes, 1.0));
+  if (x <= log2_bytes.front()) return ratio.front();
+  if (x >= log2_bytes.back()) return ratio.back();
+  const auto it = std::upper_bound(log2_bytes.begin(), log2_bytes.end(), x);
+  const std::size_t i = static_cast<std::size_t>(it - log2_bytes.begin());
+  const double f = (x - log2_bytes[i - 1]) / (log2_bytes[i] - log2_bytes[i - 1]);
+  return ratio[i - 1] + f * (ratio[i] - ratio[i - 1]);
+}
+
+std::vector<SizePoint> reduce_samples(const std::vector<CalibrationSample>& samples,
+                                      Combine combine) {
+  std::map<double, std::vector<double>> by_size;
+  for (const auto& s : samples)
+    if (s.time_us > 0 && s.bytes >= 0) by_size[s.bytes].push_back(s.time_us);
+  std::vector<SizePoint> out;
+  for (const auto& [bytes, times] : by_size) {
+    SizePoint p;
+    p.bytes = bytes;
+    p.samples = static_cast<int>(times.size());
+    p.time_us_min = *std::min_element(times.begin(), times.end());
+    p.time_us = combine == Combine::kMin ? p.time_us_min : median(times);
+    p.time_us_max = *std::max_element(times.begin(), times.end());
+    out.push_back(p);
+  }
+  return out;
+}
+
+AlphaBeta fit_alpha_beta(const std::vector<SizePoint>& pts, bool* alpha_clamped) {
+  if (pts.size() < 2) throw ModelError("alpha-beta fit needs at least 2 sizes");
+  // Minimise sum w_i (t_i - alpha - beta n_i)^2 with w_i = 1/t_i^2, i.e. the squared relative
+  // error. Normal equations: [S Sx; Sx Sxx] [alpha; beta'] = [Sy; Sxy], with n scaled to x = n/s
+  // (s = largest size) so that Sxx stays near 1 for conditioning; beta = beta' / s.
+  double s = 0;
+  for (const auto& p : pts) s = std::max(s, p.bytes);
+  if (s <= 0) s = 1;
+  double S = 0, Sx = 0, Sxx = 0, Sy = 0, Sxy = 0;
+  for (const auto& p : pts) {
+    const double w = 1.0 / (p.time_us * p.time_us);
+    const double x = p.bytes / s;
+    S += w;
+    Sx += w * x;
+    Sxx += w * x * x;
+    Sy += w * p.time_us;
+    Sxy += w * x * p.time_us;
+  }
+  const double det = S * Sxx - Sx * Sx;
+  AlphaBeta ab;
+  bool clamped = false;
+  if (det > 1e-12 * S * Sxx) {
+    ab.alpha_us = (Sxx * Sy - Sx * Sxy) / det;
+    ab.beta_us_per_byte = (S * Sxy - Sx * Sy) / det / s;
+  }
+  if (!(det > 1e-12 * S * Sxx) || ab.alpha_us < 0) {
+    // Latency cannot be negative: the constrained optimum is on alpha = 0, beta' = Sxy / Sxx.
+    clamped = true;
+    ab.alpha_us = 0;
+    ab.beta_us_per_byte = Sxx > 0 ? Sxy / Sxx / s : 0;
+  }
+  if (alpha_clamped != nullptr) *alpha_clamped = clamped;
+  return ab;
+}
+
+EfficiencyCurve fit_efficiency(const std::vector<SizePoint>& pts, const AlphaBeta& ab) {
+  EfficiencyCurve e;
+  for (const auto& p : pts) {
+    const double model = ab.predict_us(p.bytes);
+    if (model <= 0) continue;
+    e.log2_bytes.push_back(std::log2(std::max(p.bytes, 1.0)));
+    e.ratio.push_back(p.time_us / model);
+  }
+  return e;
+}
+
+double bus_factor(const std::string& collective, int nranks) {
+  const double n = nranks;
+  if (nranks < 1) return 1;
+  // nccl-tests PERFORMANCE.md: all_reduce moves 2(n-1)/n of the data over each link;
+  // all_gather, reduce_scatter and alltoall (n-1)/n; rooted collectives and sendrecv 1.
+  if (collective == "all_reduce") return 2 * (n - 1) / n;
+  if (collective == "all_gather" || collective == "reduce_scatter" || collective == "alltoall")
+    return (n - 1) / n;
+  return 1;
+}
+
+int ring_steps(const std::string& collective, int nranks) {
+  // A ring all_reduce is a reduce-scatter then an all-gather, p-1 steps each.
+  if (nranks < 2) return 1;
+  if (collective == "all_reduce") return 2 * (nranks - 1);
+  if (collective == "all_gather" || collective == "reduce_scatter" || collective == "alltoall")
+    return nranks - 1;
+  return 1;
+}
+
+double GroupFit::predict_us(double bytes) const {
+  if (!accepted) throw ModelError("calibration " + key.label() + " was refused: " + refusal);
+  return fit.predict_us(bytes) * efficiency.at(bytes);
+}
+
+GroupFit calibrate_group(const CalibrationKey& key, const std::vector<CalibrationSample>& samples,
+                         const FitThresholds& th, Combine combine) {
+  GroupFit g;
+  g.key = key;
+  g.samples = static_cast<int>(samples.size());
+  g.points = reduce_samples(samples, combine);
+  g.bus_factor = bus_factor(key.collective, key.nranks);
+  g.ring_steps = ring_steps(key.collective, key.nranks);
+  g.quality.quality_min_bytes = th.quality_min_bytes;
+  if (static_cast<int>(g.points.size()) < th.min_sizes) {
+    g.refusal = std::to_string(g.points.size()) + " distinct sizes with a positive time, need " +
+                std::to_string(th.min_sizes) + " (to fit 2 parameters and check each size)";
+    return g;
+  }
+  g.fit = fit_alpha_beta(g.points, &g.alpha_clamped);
+  g.efficiency = fit_efficiency(g.points, g.fit);
+  g.busbw_asymptote_gbps = g.fit.bandwidth_gbps() * g.bus_factor;
+  g.step_latency_us = g.fit.alpha_us / g.ring_steps;
+
+  // Weighted R^2 with the same weights as the fit.
+  double S = 0, Sy = 0;
+  for (const auto& p : g.points) {
+    S += 1 / (p.time_us * p.time_us);
+    Sy += p.time_us / (p.time_us * p.time_us);
+  }
+  const double mean = Sy / S;
+  double ss_res = 0, ss_tot = 0;
+  for (const auto& p : g.points) {
+    const double w = 1 / (p.time_us * p.time_us);
+    const double r = p.time_us - g.fit.predict_us(p.bytes);
+    ss_res += w * r * r;
+    ss_tot += w * (p.time_us - mean) * (p.time_us - mean);
+    const double rel = std::fabs(g.fit.predict_us(p.bytes) / p.time_us - 1);
+    if (rel > g.quality.worst_rel_residual) {
+      g.quality.worst_rel_residual = rel;
+      g.quality.worst_rel_residual_bytes = p.bytes;
+    }
+  }
+  g.quality.r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : 1;
+
+  std::vector<double> big_errors;
+  for (std::size_t i = 0; i < g.points.size(); ++i) {
+    const LooPoint p = leave_one_out(g.points, i);
+    const double e = std::fabs(p.rel_error);
+    g.quality.loo_max_error_all = std::max(g.quality.loo_max_error_all, e);
+    if (p.bytes >= th.quality_min_bytes) {
+      big_errors.push_back(e);
+      if (e >= g.quality.loo_max_error) {
+        g.quality.loo_max_error = e;
+        g.quality.loo_max_error_bytes = p.bytes;
+      }
+    }
+    g.loo.push_back(p);
+  }
+  g.quality.loo_median_error = median(big_errors);
+
+  if (g.fit.beta_us_per_byte <= 0) {
+    g.refusal = "no bandwidth term: time does not grow with size (beta <= 0)";
+  } else if (g.quality.r2 < th.min_r2) {
+    g.refusal = "alpha-beta explains too little: weighted R^2 " + fmt(g.quality.r2) + " < " +
+                fmt(th.min_r2);
+  } else if (big_errors.size() < 2) {
+    g.refusal = "fewer than 2 sizes >= " + human_bytes(th.quality_min_bytes) +
+                ": the bandwidth cannot be checked";
+  } else if (g.quality.loo_max_error > th.max_loo_error) {
+    g.refusal = "leave-one-size-out error " + fmt(100 * g.quality.loo_max_error) + "% at " +
+                human_bytes(g.quality.loo_max_error_bytes) + " exceeds " +
+                fmt(100 * th.max_loo_error) + "%: unseen sizes are not predictable";
+  } else {
+    g.accepted = true;
+  }
+  return g;
+}
+
+nlohmann::json to_json(const GroupFit& g) {
+  nlohmann::json pts = nlohmann::json::array();
+  for (const auto& p : g.points)
+    pts.push_back({{"bytes", p.bytes},
+                   {"samples", p.samples},
+                   {"time_us", p.time_us},
+                   {"time_us_min", p.time_us_min},
+                   {"time_us_max", p.time_us_max}});
+  nlohmann::json loo = nlohmann::json::array();
+  for (const auto& p : g.loo)
+    loo.push_back({{"bytes", p.bytes},
+                   {"measured_us", p.measured_us},
+                   {"predicted_us", p.predicted_us},
+                   {"alpha_beta_us", p.alpha_beta_us},
+                   {"rel_error", p.rel_error}});
+  return {{"key",
+           {{"backend", g.key.backend},
+            {"algorithm", g.key.algorithm},
+            {"device", g.key.device},
+            {"collective", g.key.collective},
+            {"dtype", g.key.dtype},
+            {"op", g.key.op},
+            {"nranks", g.key.nranks},
+            {"machine", g.key.machine}}},
+          {"label", g.key.label()},
+          {"accepted", g.accepted},
+          {"refusal", g.refusal},
+          {"samples", g.samples},
+          {"inputs", g.inputs},
+          {"alpha_us", g.fit.alpha_us},
+          {"beta_us_per_byte", g.fit.beta_us_per_byte},
+          {"bandwidth_gbps", g.fit.bandwidth_gbps()},
+          {"alpha_clamped", g.alpha_clamped},
+          {"bus_factor", g.bus_factor},
+          {"busbw_asymptote_gbps", g.busbw_asymptote_gbps},
+          {"ring_steps", g.ring_steps},
+          {"step_latency_us", g.step_latency_us},
+          {"efficiency",
+           {{"kind", "piecewise-linear in log2(bytes) of measured / alpha-beta, clamped outside"},
+            {"log2_bytes", g.efficiency.log2_bytes},
+            {"ratio", g.efficiency.ratio}}},
+          {"quality",
+           {{"r2_weighted", g.quality.r2},
+            {"worst_rel_residual", g.quality.worst_rel_residual},
+            {"worst_rel_residual_bytes", g.quality.worst_rel_residual_bytes},
+            {"loo_max_error", g.quality.loo_max_error},
+            {"loo_max_error_bytes", g.quality.loo_max_error_bytes},
+            {"loo_median_error", g.quality.loo_median_error},
+            {"loo_max_error_all_sizes", g.quality.loo_max_error_all},
+            {"quality_min_bytes", g.quality.quality_min_bytes}}},
+          {"points", pts},
+          {"leave_one_out", loo}};
+}
+
+nlohmann::json to_json(const Calibration& c) {
+  nlohmann::json groups = nlohmann::json::array();
+  for (const auto& g : c.groups) groups.push_back(to_json(g));
+  const FitThresholds th;
+  return {{"schema", kCalibrationSchema},
+          {"provenance", c.provenance},
+          {"method",
+           {{"fit", "t(n) = alpha + beta*n, weighted least squares, w = 1/t^2 (relative error)"},
+            {"sample",
+             "per size, over repeats and variants: the min of each row's fastest iteration "
+             "(time_statistic min) or the median of each row's median (time_statistic median)"},
+            {"efficiency", "t_cal(n) = alpha-beta(n) * eff(n), eff piecewise linear in log2(n)"},
+            {"leave_one_out", "refit alpha, beta, eff without each size; predict it"},
+            {"thresholds",
+             {{"min_sizes", th.min_sizes},
+              {"min_r2_weighted", th.min_r2},
+              {"quality_min_bytes", th.quality_min_bytes},
+              {"max_loo_error", th.max_loo_error}}}}},
+          {"units",
+           {{"alpha_us", "microseconds"},
+            {"beta_us_per_byte", "microseconds per byte"},
+            {"bandwidth_gbps", "GB/s (1e9 B/s), 1/beta"},
+            {"busbw_asymptote_gbps", "GB/s, bandwidth x bus factor (nccl-tests busbw)"}}},
+          {"groups", groups}};
+}
+
+Calibration parse_calibration(const nlohmann::json& doc, const std::string& origin) {
+  if (!doc.is_object()) throw ModelError(origin + ": not a JSON object");
+  if (!doc.contains("schema") || !doc["schema"].is_string() || doc["schema"] != kCalibrationSchema)
+    throw ModelError(origin + ": schema is not " + std::string(kCalibrationSchema));
+  Calibration c;
+  c.origin = origin;
+  c.provenance = doc.value("provenance", nlohmann::json::object());
+  const auto& groups = req(doc, "groups", origin);
+  if (!groups.is_array()) throw ModelError(origin + ": field 'groups' is not an array");
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    const std::string where = origin + ": groups[" + std::to_string(i) + "]";
+    const auto& j = groups[i];
+    GroupFit g;
+    const auto& k = req(j, "key", where);
+    g.key.backend = req_str(k, "backend", where + ".key");
+    g.key.algorithm = req_str(k, "algorithm", where + ".key");
+    g.key.device = req_str(k, "device", where + ".key");
+    g.key.collective = req_str(k, "collective", where + ".key");
+    g.key.dtype = req_str(k, "dtype", where + ".key");
+    g.key.op = req_str(k, "op", where + ".key");
+    g.key.machine = req_str(k, "machine", where + ".key");
+    g.key.nranks = static_cast<int>(req_num(k, "nranks", where + ".key"));
+    const auto& acc = req(j, "accepted", where);
+    if (!acc.is_boolean()) throw ModelError(where + ": field 'accepted' is not a boolean");
+    g.accepted = acc.get<bool>();
+    g.refusal = j.value("refusal", "");
+    g.samples = j.value("samples", 0);
+    g.inputs = j.value("inputs", std::vector<std::string>{});
+    g.fit.alpha_us = req_num(j, "alpha_us", where);
+    g.fit.beta_us_per_byte = req_num(j, "beta_us_per_byte", where);
+    g.alpha_clamped = j.value("alpha_clamped", false);
+    g.bus_factor = req_num(j, "bus_factor", where);
+    g.busbw_asymptote_gbps = req_num(j, "busbw_asymptote_gbps", where);
+    g.ring_steps = static_cast<int>(req_num(j, "ring_steps", where));
+    g.step_latency_us = req_num(j, "step_latency_us", where);
+    const auto& e = req(j, "efficiency", where);
+    g.efficiency.log2_bytes = e.value("log2_bytes", std::vector<double>{});
+    g.efficiency.ratio = e.value("ratio", std::vector<double>{});
+    if (g.efficiency.log2_bytes.size() != g.efficiency.ratio.size())
+      throw ModelError(where + ": efficiency knots and ratios differ in length");
+    const auto& q = req(j, "quality", where);
+    g.quality.r2 = req_num(q, "r2_weighted", where + ".quality");
+    g.quality.worst_rel_residual = req_num(q, "worst_rel_residual", where + ".quality");
+    g.quality.worst_rel_residual_bytes = q.value("worst_rel_residual_bytes", 0.0);
+    g.quality.loo_max_error = req_num(q, "loo_max_error", where + ".quality");
+    g.quality.loo_max_error_bytes = q.value("loo_max_error_bytes", 0.0);
+    g.quality.loo_median_error = q.value("loo_median_error", 0.0);
+    g.quality.loo_max_error_all = q.value("loo_max_error_all_sizes", 0.0);
+    g.quality.quality_min_bytes = q.value("quality_min_bytes", kQualityMinBytes);
+    for (const auto& p : j.value("points", nlohmann::json::array())) {
+      SizePoint s;
+      s.bytes = req_num(p, "bytes", where + ".points");
+      s.time_us = req_num(p, "time_us", where + ".points");
+      s.samples = p.value("samples", 1);
+      s.time_us_min = p.value("time_us_min", s.time_us);
+      s.time_us_max = p.value("time_us_max", s.time_us);
+      g.points.push_back(s);
+    }
+    for (const auto& p : j.value("leave_one_out", nlohmann::json::array())) {
+      LooPoint l;
+      l.bytes = req_num(p, "bytes", where + ".leave_one_out");
+      l.measured_us = req_num(p, "measured_us", where + ".leave_one_out");
+      l.predicted_us = req_num(p, "predicted_us", where + ".leave_one_out");
+      l.alpha_beta_us = p.value("alpha_beta_us", 0.0);
+      l.rel_error = req_num(p, "rel_error", where + ".leave_one_out");
+      g.loo.push_back(l);
+    }
+    c.groups.push_back(std::move(g));
+  }
+  return c;
+}
+
+Calibration load_calibration(const std::string& path) {
+  const std::string text = json_util::read_text_file(path);
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ModelError(path + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+  }
+  return parse_calibration(doc, path);
+}
+
+CalibratedOverrides calibration_overrides(const Calibration& c, const std::string& select) {
+  const GroupFit* best = nullptr;
+  auto rank = [](const GroupFit& g) {
+    return std::make_tuple(g.accepted, g.key.collective == "all_reduce", g.key.device == "cuda",
+                           g.key.nranks, g.busbw_asymptote_gbps);
+  };
+  for (const auto& g : c.groups) {
+    if (!select.empty() && g.key.label().find(select) == std::string::npos) continue;
+    if (best == nullptr || rank(g) > rank(*best)) best = &g;
+  }
+  const std::string origin = c.origin.empty() ? "calibration" : c.origin;
+  if (best == nullptr)
+    throw ModelError(origin + ": no calibration group" +
+                     (select.empty() ? std::string() : " matches '" + select + "'"));
+  if (!best->accepted)
+    throw ModelError(origin + ": refusing to extrapolate from " + best->key.label() + ": " +
+                     best->refusal);
+  CalibratedOverrides out;
+  out.group = best->key.label();
+  const std::string src = origin + " [" + out.group + "]";
+  // busbw of a ring equals the bandwidth of each link, per rank and direction: x 8 for Gb/s.
+  const double scaleup_gbps = best->busbw_asymptote_gbps * 8;
+  out.overrides.scaleup_gbps = scaleup_gbps;
+  out.measured.push_back(
+      {"scaleup_gbps", scaleup_gbps, "Gb/s per GPU per direction",
+       src + ": busbw asymptote " + fmt(best->busbw_asymptote_gbps, 4) + " GB/s x 8"});
+  out.overrides.scaleup_step_latency_us = best->step_latency_us;
+  out.measured.push_back({"scaleup_step_latency_us", best->step_latency_us, "us per step",
+                          src + ": alpha " + fmt(best->fit.alpha_us, 4) + " us / " +
+                              std::to_string(best->ring_steps) + " ring steps"});
+  out.from_profile = {"network_step_latency_us",
+                      "base_latency_us",
+                      "gpu_reduce_gbytes_per_s",
+                      "qps",
+                      "nic and switch speeds",
+                      "switch latency",
+                      "routing"};
+  if (best->key.device != "cuda")
+    out.notes.push_back("measured on device '" + best->key.device +
+                        "': the scale-up domain is modelled with this machine's intra-node "
+                        "transport, not NVLink");
+  if (best->key.nranks < 3)
+    out.notes.push_back("np" + std::to_string(best->key.nranks) +
+                        ": the step count assumes a ring schedule; measure more ranks to "
+                        "separate per-step latency from per-collective overhead");
+  return out;
+}
+
+std::vector<std::string> apply_calibration(const CalibratedOverrides& c, ModelOverrides& o) {
+  std::vector<std::string> set;
+  if (!o.scaleup_gbps && c.overrides.scaleup_gbps) {
+    o.scaleup_gbps = c.overrides.scaleup_gbps;
+    set.push_back("scaleup_gbps");
+  }
+  if (!o.scaleup_step_latency_us && c.overrides.scaleup_step_latency_us) {
+    o.scaleup_step_latency_us = c.overrides.scaleup_step_latency_us;
+    set.push_back("scaleup_step_latency_us");
+  }
+  return set;
+}
+
+}  // namespace fb::model

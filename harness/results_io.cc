@@ -1,0 +1,266 @@
+// Results readers with validation: every problem becomes one line naming the file and the field.
+#include "harness/results_io.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "harness/report.h"
+
+namespace fb {
+namespace {
+
+[[noreturn]] void fail(const std::string& origin, const std::string& what) {
+  throw std::runtime_error(origin + ": " + what);
+}
+
+const nlohmann::json& field(const nlohmann::json& obj, const char* key, const std::string& where,
+                            const std::string& origin) {
+  const auto it = obj.find(key);
+  if (it == obj.end()) fail(origin, "missing field '" + std::string(key) + "' in " + where);
+  return *it;
+}
+
+double number(const nlohmann::json& obj, const char* key, const std::string& where,
+              const std::string& origin) {
+  const nlohmann::json& v = field(obj, key, where, origin);
+  if (!v.is_number())
+    fail(origin, "field '" + std::string(key) + "' in " + where + " is not a number");
+  return v.get<double>();
+}
+
+std::string text(const nlohmann::json& obj, const char* key, const std::string& where,
+                 const std::string& origin) {
+  const nlohmann::json& v = field(obj, key, where, origin);
+  if (!v.is_string())
+    fail(origin, "field '" + std::string(key) + "' in " + where + " is not a string");
+  return v.get<std::string>();
+}
+
+double optional_number(const nlohmann::json& obj, const char* key, double fallback) {
+  const auto it = obj.find(key);
+  return it != obj.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+std::string optional_text(const nlohmann::json& obj, const char* key, const std::string& fallback) {
+  const auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+// "host (cpu model, N cores)", the key tables group machines by.
+std::string machine_label(const std::string& host, const nlohmann::json& machine) {
+  std::string label = host.empty() ? "unknown host" : host;
+  if (!machine.is_object()) return label;
+  const std::string cpu = optional_text(machine, "cpu_model", "");
+  const double cores = optional_number(machine, "cores", 0);
+  if (cpu.empty() && cores <= 0) return label;
+  label += " (";
+  label += cpu.empty() ? "unknown CPU" : cpu;
+  if (cores > 0) label += ", " + std::to_string(static_cast<long long>(cores)) + " cores";
+  return label + ")";
+}
+
+// A roofline, when the producer measured one: meta.roofline_gbps (number), meta.roofline
+// {gbps|busbw_gbps, source}, or the best p2p_copy in meta.probes[] (GPU bandwidth probes).
+void read_roofline(const nlohmann::json& meta, MeasuredFile& f) {
+  if (meta.contains("roofline_gbps") && meta["roofline_gbps"].is_number()) {
+    f.roofline_gbps = meta["roofline_gbps"].get<double>();
+    f.roofline_source = "meta.roofline_gbps";
+  } else if (meta.contains("roofline") && meta["roofline"].is_object()) {
+    const auto& r = meta["roofline"];
+    f.roofline_gbps = optional_number(r, "busbw_gbps", optional_number(r, "gbps", 0));
+    f.roofline_source = optional_text(r, "source", "meta.roofline");
+  } else if (meta.contains("probes") && meta["probes"].is_array()) {
+    for (const auto& p : meta["probes"]) {
+      if (!p.is_object() || optional_text(p, "name", "").rfind("p2p_copy", 0) != 0) continue;
+      const double g = optional_number(p, "gbps", 0);
+      if (g > f.roofline_gbps) {
+        f.roofline_gbps = g;
+        f.roofline_source = "probe " + optional_text(p, "name", "");
+      }
+    }
+  }
+  if (f.roofline_gbps < 0) f.roofline_gbps = 0;
+}
+
+}  // namespace
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, std::string("cannot read (") + std::strerror(errno) + ")");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) fail(path, "read error");
+  return ss.str();
+}
+
+nlohmann::json parse_json_text(const std::string& text_in, const std::string& origin) {
+  try {
+    return nlohmann::json::parse(text_in);
+  } catch (const nlohmann::json::parse_error& e) {
+    // nlohmann's message ends with the byte offset; an offset at the end means truncation.
+    const bool at_end = e.byte + 1 >= text_in.size();
+    fail(origin, std::string(at_end ? "truncated or " : "") + "not valid JSON (byte " +
+                     std::to_string(e.byte) + ")");
+  }
+}
+
+MeasuredFile parse_results_json(const nlohmann::json& doc, const std::string& origin) {
+  if (!doc.is_object()) fail(origin, "not a JSON object");
+  const auto schema_it = doc.find("schema");
+  if (schema_it == doc.end() || !schema_it->is_string())
+    fail(origin, std::string("no \"schema\" string (expected ") + kResultsSchema + ")");
+  if (*schema_it != kResultsSchema)
+    fail(origin, "schema '" + schema_it->get<std::string>() + "' is not " + kResultsSchema);
+  MeasuredFile f;
+  f.path = origin;
+  f.format = kResultsSchema;
+  const nlohmann::json& meta = field(doc, "meta", "the document", origin);
+  if (!meta.is_object()) fail(origin, "field 'meta' is not an object");
+  f.meta = meta;
+  f.backend = text(meta, "backend", "meta", origin);
+  f.algorithm = optional_text(meta, "algorithm", "library");
+  f.device = text(meta, "device", "meta", origin);
+  f.nranks = static_cast<int>(number(meta, "nranks", "meta", origin));
+  if (f.nranks < 1) fail(origin, "meta.nranks must be at least 1");
+  f.version = optional_text(meta, "version", "");
+  f.git_commit = optional_text(meta, "git_commit", "");
+  f.start_time = optional_text(meta, "start_time", "");
+  const nlohmann::json machine = meta.value("machine", nlohmann::json());
+  f.host = machine.is_object() ? optional_text(machine, "hostname", "") : "";
+  if (f.host.empty() && meta.contains("ranks") && meta["ranks"].is_array() &&
+      !meta["ranks"].empty() && meta["ranks"][0].is_object())
+    f.host = optional_text(meta["ranks"][0], "host", "");
+  f.machine = machine_label(f.host, machine);
+  f.complete = doc.value("complete", true);
+  read_roofline(meta, f);
+
+  const nlohmann::json& rows = field(doc, "results", "the document", origin);
+  if (!rows.is_array()) fail(origin, "field 'results' is not an array");
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const nlohmann::json& r = rows[i];
+    const std::string where = "results[" + std::to_string(i) + "]";
+    if (!r.is_object()) fail(origin, where + " is not an object");
+    MeasuredRow m;
+    m.collective = text(r, "collective", where, origin);
+    const double bytes = number(r, "bytes", where, origin);
+    if (bytes < 0) fail(origin, where + ".bytes is negative");
+    m.bytes = static_cast<std::size_t>(bytes);
+    m.count = static_cast<std::size_t>(optional_number(r, "count", 0));
+    m.dtype = text(r, "dtype", where, origin);
+    m.op = optional_text(r, "op", "none");
+    m.in_place = r.value("in_place", false);
+    m.time_us = number(r, "time_us", where, origin);
+    if (!(m.time_us >= 0)) fail(origin, where + ".time_us is negative");
+    m.time_us_median = optional_number(r, "time_us_median", m.time_us);
+    m.time_us_min = optional_number(r, "time_us_min", m.time_us);
+    m.time_us_max = optional_number(r, "time_us_max", m.time_us);
+    m.algbw_gbps = number(r, "algbw_gbps", where, origin);
+    m.busbw_gbps = number(r, "busbw_gbps", where, origin);
+    const auto w = r.find("wrong");
+    if (w == r.end()) fail(origin, "missing field 'wrong' in " + where);
+    m.wrong = w->is_number() ? w->get<long long>() : -1;
+    m.algo = optional_text(r, "algo", f.algorithm);
+    f.rows.push_back(std::move(m));
+  }
+  return f;
+}
+
+MeasuredFile parse_nccl_tests_text(const std::string& input, const std::string& origin) {
+  MeasuredFile f;
+  f.path = origin;
+  f.format = "nccl-tests-text";
+  f.backend = "nccl";
+  f.algorithm = "library";
+  f.device = "cuda";
+  std::string collective = "all_reduce";
+  std::istringstream in(input);
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (line[0] == '#') {
+      // "# Collective test starting: all_reduce_perf" names the collective.
+      const auto pos = line.find("Collective test starting:");
+      if (pos != std::string::npos) {
+        std::istringstream ls(line.substr(pos + 25));
+        ls >> collective;
+        const auto perf = collective.find("_perf");
+        if (perf != std::string::npos) collective.erase(perf);
+      }
+      // "#  Rank  0 Group  0 Pid 123 on host device ..." counts ranks and names the host.
+      std::istringstream ls(line.substr(1));
+      std::string w1, w3, on, host;
+      int rank = 0;
+      if ((ls >> w1 >> rank >> w3) && w1 == "Rank") {
+        std::string tok;
+        while (ls >> tok) {
+          if (tok == "on" && (ls >> host)) break;
+        }
+        ++f.nranks;
+        if (f.host.empty()) f.host = host;
+        if (line.find("cpu") != std::string::npos) f.device = "cpu";
+      }
+      if (line.find("# fabricbench") == 0) {
+        std::istringstream fs(line.substr(2));
+        std::string tok;
+        while (fs >> tok) {
+          if (tok == "backend") fs >> f.backend;
+          if (tok == "algorithm") fs >> f.algorithm;
+          if (tok == "device") fs >> f.device;
+        }
+      }
+      continue;
+    }
+    std::istringstream ls(line);
+    std::vector<std::string> tok;
+    for (std::string t; ls >> t;) tok.push_back(t);
+    if (tok.size() < 9) continue;  // warnings, NCCL INFO lines, ...
+    MeasuredRow base;
+    try {
+      base.bytes = std::stoull(tok[0]);
+      base.count = std::stoull(tok[1]);
+    } catch (const std::exception&) {
+      continue;  // not a data row
+    }
+    base.collective = collective;
+    base.dtype = tok[2];
+    base.op = tok[3];
+    base.algo = f.algorithm;
+    // Out-of-place then (when present) in-place: time algbw busbw #wrong each.
+    for (std::size_t v = 0; v < 2 && 5 + 4 * v + 3 < tok.size(); ++v) {
+      const std::size_t k = 5 + 4 * v;
+      if (tok[k] == "N/A") continue;
+      MeasuredRow m = base;
+      m.in_place = v == 1;
+      try {
+        m.time_us = std::stod(tok[k]);
+        m.algbw_gbps = std::stod(tok[k + 1]);
+        m.busbw_gbps = std::stod(tok[k + 2]);
+        m.wrong = tok[k + 3] == "N/A" ? -1 : std::stoll(tok[k + 3]);
+      } catch (const std::exception&) {
+        fail(origin, "line " + std::to_string(line_no) + ": unreadable row");
+      }
+      m.time_us_median = m.time_us_min = m.time_us_max = m.time_us;
+      f.rows.push_back(std::move(m));
+    }
+  }
+  if (f.rows.empty())
+    fail(origin, "no result rows (neither fabricbench.results/1 JSON nor nccl-tests output)");
+  if (f.nranks == 0) f.nranks = 1;
+  f.machine = machine_label(f.host, nlohmann::json());
+  return f;
+}
+
+MeasuredFile read_measured_file(const std::string& path) {
+  const std::string content = read_text(path);
+  const auto first = content.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) fail(path, "empty file");
+  if (content[first] == '{') return parse_results_json(parse_json_text(content, path), path);
+  return parse_nccl_tests_text(content, path);
+}
+
+}  // namespace fb
