@@ -45,22 +45,37 @@ std::optional<CpuIsa> parse_cpu_isa(std::string_view name) {
   return std::nullopt;
 }
 
-bool cpu_isa_supported(CpuIsa isa) {
-  if (isa == CpuIsa::kGeneric) return true;
-  if (!kX86) return false;
+namespace {
+
+struct X86Levels {
+  bool avx2 = false;
+  bool avx512 = false;
+};
+
+// Detected once: CPUID traps to the hypervisor in a VM (measured ~30 us per call on a loaded
+// VM here), far too slow for every kernel call with an explicit level.
+X86Levels detect_x86_levels() {
+  X86Levels l;
 #if defined(__x86_64__) || defined(__i386__)
   // __builtin_cpu_supports also checks that the OS saves the YMM/ZMM state (XGETBV).
   __builtin_cpu_init();
   // clang 14 has no "f16c" for __builtin_cpu_supports: read CPUID leaf 1 (ECX bit 29) instead.
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
-  if (isa == CpuIsa::kAvx2) return avx2;
-  return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-#else
-  return false;
+  l.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
+  l.avx512 = l.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 #endif
+  return l;
+}
+
+}  // namespace
+
+bool cpu_isa_supported(CpuIsa isa) {
+  if (isa == CpuIsa::kGeneric) return true;
+  if (!kX86) return false;
+  static const X86Levels kLevels = detect_x86_levels();
+  return isa == CpuIsa::kAvx2 ? kLevels.avx2 : kLevels.avx512;
 }
 
 std::vector<CpuIsa> supported_cpu_isas() {
