@@ -174,6 +174,24 @@ int cmd_collective(int argc, char** argv) {
     say(mem_error);
     return 2;
   }
+  // Device buffers: refused before cudaMalloc, with the numbers, like host memory above.
+  std::string dev_mem_error;
+  if (device_buffers) {
+    try {
+      const int count = probe_gpus().count;
+      const int dev = gpu_for_local_rank(world->local_rank(), opts.gpus_per_process, count);
+      const int per_gpu = (world->local_size() * opts.gpus_per_process + count - 1) / count;
+      dev_mem_error = check_device_memory(plan, per_gpu, gpu_info(dev).memory_bytes);
+    } catch (const std::exception& e) {
+      dev_mem_error = e.what();
+    }
+  }
+  if (any_rank_failed(*world, !dev_mem_error.empty())) {
+    if (!dev_mem_error.empty()) {
+      std::fprintf(stderr, "fabricbench: rank %d: %s\n", world->rank(), dev_mem_error.c_str());
+    }
+    return 2;
+  }
 
   BindResult bind;
   if (opts.bind) {

@@ -93,6 +93,18 @@ std::string check_memory(const SweepPlan& plan, int local_ranks, std::size_t ava
   return "";
 }
 
+std::string check_device_memory(const SweepPlan& plan, int ranks_per_gpu,
+                                std::size_t device_total_bytes) {
+  const std::size_t per_rank = plan.send_bytes + plan.recv_bytes;
+  const double need = static_cast<double>(per_rank) * ranks_per_gpu;
+  if (device_total_bytes != 0 && need > 0.9 * static_cast<double>(device_total_bytes)) {
+    return "sizes do not fit in device memory: " + std::to_string(ranks_per_gpu) + " ranks x " +
+           std::to_string(per_rank) + " B needed per GPU, " + std::to_string(device_total_bytes) +
+           " B on the GPU (lower -e/--maxbytes)";
+  }
+  return "";
+}
+
 double combine_rank_times(World& world, double mine, AverageMode mode) {
   double v = mine;
   switch (mode) {

@@ -25,6 +25,11 @@ SweepPlan plan_sweep(const RunOptions& opts, int nranks, bool device_buffers);
 // line with the numbers.
 std::string check_memory(const SweepPlan& plan, int local_ranks, std::size_t available_bytes);
 
+// The same for device buffers: `ranks_per_gpu` ranks each need send + receive buffers on a GPU
+// with `device_total_bytes` of memory (some is kept for the CUDA context and NCCL).
+std::string check_device_memory(const SweepPlan& plan, int ranks_per_gpu,
+                                std::size_t device_total_bytes);
+
 // Per-rank mean times combined across ranks as -a says.
 double combine_rank_times(World& world, double mine, AverageMode mode);
 
