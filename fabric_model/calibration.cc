@@ -38,16 +38,6 @@ std::string fmt(double v, int prec = 3) {
   return s.str();
 }
 
-std::string human_bytes(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  return fmt(b, 4) + " " + units[u];
-}
-
 const nlohmann::json& req(const nlohmann::json& o, const char* key, const std::string& where) {
   if (!o.is_object() || !o.contains(key))
     throw ModelError(where + ": missing field '" + std::string(key) + "'");
@@ -85,6 +75,16 @@ LooPoint leave_one_out(const std::vector<SizePoint>& pts, std::size_t skip) {
 }
 
 }  // namespace
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  return fmt(b, 4) + " " + units[u];
+}
 
 FitThresholds::FitThresholds()
     : min_sizes(kMinSizes),

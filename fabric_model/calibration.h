@@ -128,6 +128,8 @@ std::vector<SizePoint> reduce_samples(const std::vector<CalibrationSample>& samp
 // negative (`alpha_clamped`). Throws ModelError with fewer than 2 sizes.
 AlphaBeta fit_alpha_beta(const std::vector<SizePoint>& points, bool* alpha_clamped = nullptr);
 EfficiencyCurve fit_efficiency(const std::vector<SizePoint>& points, const AlphaBeta& ab);
+// "8 B", "64 KiB", "1.5 MiB": binary units, as sizes are given on every fabricbench input.
+std::string human_bytes(double bytes);
 // nccl-tests' bus factor and the step count of a ring schedule for `collective` at `nranks`.
 double bus_factor(const std::string& collective, int nranks);
 int ring_steps(const std::string& collective, int nranks);

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include "fabric_model/config.h"
 #include "fabric_model/topology.h"
@@ -41,16 +42,7 @@ std::string num(double v) {
 
 std::string pct(double frac) { return fmt("%+.1f%%", 100 * frac); }
 
-// "8 B", "64 KiB", "1 GiB", "1.5 MiB".
-std::string human_bytes(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  return (b == std::floor(b) ? fmt("%.0f", b) : fmt("%.3g", b)) + " " + units[u];
-}
+using model::human_bytes;
 
 // "1k", "100k", "1M" GPUs (decimal: cluster sizes are quoted that way).
 std::string human_count(double n) {
@@ -223,13 +215,13 @@ int fabric_order(const std::string& name) {
 }
 
 struct ModelRowKey {
-  std::string topology, algo;
+  std::string topology, placement, method, algo;
   double bytes, gpus;
   int order;
   std::string fabric;
   bool operator<(const ModelRowKey& o) const {
-    return std::tie(topology, algo, bytes, gpus, order, fabric) <
-           std::tie(o.topology, o.algo, o.bytes, o.gpus, o.order, o.fabric);
+    return std::tie(topology, placement, method, algo, bytes, gpus, order, fabric) <
+           std::tie(o.topology, o.placement, o.method, o.algo, o.bytes, o.gpus, o.order, o.fabric);
   }
 };
 
@@ -257,7 +249,9 @@ ModelIndex index_models(const std::vector<ModelDoc>& docs) {
     for (const auto& r : d.doc["results"]) {
       if (!r.is_object() || jstr(r, "collective") != "all_reduce") continue;
       const std::string fabric = jstr(r, "fabric");
-      ModelRowKey k{jstr(r, "topology", tname), jstr(r, "algo"), jnum(r, "bytes"), jnum(r, "gpus"),
+      ModelRowKey k{jstr(r, "topology", tname), jstr(r, "placement", "aligned"),
+                    jstr(r, "method", "flow"),  jstr(r, "algo"),
+                    jnum(r, "bytes"),           jnum(r, "gpus"),
                     fabric_order(fabric),       fabric};
       m.rows.emplace(k, r);  // the first file listing a point wins
     }
@@ -442,7 +436,8 @@ std::string render_fabric_comparison(const std::vector<ModelDoc>& docs, const st
     for (const auto& [k, r] : m.rows) {
       if (k.topology != name) continue;
       gpus.insert(k.gpus);
-      const std::string section = "all_reduce " + k.algo + ", " + human_bytes(k.bytes);
+      const std::string section = "all_reduce " + k.algo + ", " + human_bytes(k.bytes) + " (" +
+                                  k.placement + " placement, " + k.method + ")";
       if (section != cur) {
         cur = section;
         o << "\n### " << section
@@ -463,24 +458,30 @@ std::string render_fabric_comparison(const std::vector<ModelDoc>& docs, const st
     gpus_of[name] = gpus;
   }
 
-  // Headline: the largest cluster and message, each algorithm, fabrics side by side.
+  // Headline: per topology, placement and method, the largest cluster and message of each
+  // algorithm, fabrics side by side (ratios against the first, InfiniBand when present).
   std::vector<std::string> lines;
-  for (const auto& [name, gpus] : gpus_of) {
-    if (gpus.empty()) continue;
-    const double g = *gpus.rbegin();
-    double bytes = 0;
+  std::set<std::tuple<std::string, std::string, std::string>> views;
+  for (const auto& [k, r] : m.rows) views.emplace(k.topology, k.placement, k.method);
+  for (const auto& [name, placement, method] : views) {
+    auto in_view = [&, n = name, pl = placement, me = method](const ModelRowKey& k) {
+      return k.topology == n && k.placement == pl && k.method == me;
+    };
+    double g = 0, bytes = 0;
     std::set<std::string> algos;
     for (const auto& [k, r] : m.rows)
-      if (k.topology == name && k.gpus == g) bytes = std::max(bytes, k.bytes), algos.insert(k.algo);
+      if (in_view(k)) g = std::max(g, k.gpus);
+    for (const auto& [k, r] : m.rows)
+      if (in_view(k) && k.gpus == g) bytes = std::max(bytes, k.bytes), algos.insert(k.algo);
     for (const auto& a : algos) {
       std::string line = "all_reduce " + a + " " + human_bytes(bytes) + " on " + human_count(g) +
-                         " GPUs (" + name + "):";
+                         " GPUs (" + name + ", " + placement + ", " + method + "):";
       double first = 0;
       for (const auto& [k, r] : m.rows) {
-        if (k.topology != name || k.gpus != g || k.bytes != bytes || k.algo != a) continue;
+        if (!in_view(k) || k.gpus != g || k.bytes != bytes || k.algo != a) continue;
         const double t = jnum(r, "time_us");
         line += " " + k.fabric + " " + num(t / 1000) + " ms";
-        if (first > 0) line += " (" + fmt("%.2f", t / first) + "x)";
+        if (first > 0) line += " (" + fmt("%.2fx", t / first) + ")";
         if (first == 0) first = t;
         line += ",";
       }
