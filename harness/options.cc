@@ -10,16 +10,37 @@
 
 namespace fb {
 
+std::string quote_arg(const std::string& text) {
+  // Errors stay one line whatever was typed: control bytes are escaped, long text is cut.
+  constexpr std::size_t kMaxShown = 80;
+  std::string out = "'";
+  for (std::size_t i = 0; i < text.size() && i < kMaxShown; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (text.size() > kMaxShown) out += "...";
+  return out + "'";
+}
+
 std::size_t parse_size(const std::string& text) {
   if (text.empty()) throw std::invalid_argument("empty size");
   std::size_t pos = 0;
   while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
-  if (pos == 0) throw std::invalid_argument("size '" + text + "' is not a non-negative number");
+  if (pos == 0)
+    throw std::invalid_argument("size " + quote_arg(text) + " is not a non-negative number");
   std::string suffix = text.substr(pos);
   for (auto& ch : suffix) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   if (suffix.size() >= 2 && suffix.substr(suffix.size() - 2) == "IB") {
     suffix.resize(suffix.size() - 2);
-    if (suffix.empty()) throw std::invalid_argument("size '" + text + "' has an unknown suffix");
+    if (suffix.empty())
+      throw std::invalid_argument("size " + quote_arg(text) + " has an unknown suffix");
   } else if (suffix.size() == 2 && suffix[1] == 'B') {
     suffix.resize(1);
   } else if (suffix == "B") {
@@ -35,13 +56,14 @@ std::size_t parse_size(const std::string& text) {
   } else if (suffix == "T") {
     shift = 40;
   } else if (!suffix.empty()) {
-    throw std::invalid_argument("size '" + text + "' has an unknown suffix (use K, M, G or T)");
+    throw std::invalid_argument("size " + quote_arg(text) +
+                                " has an unknown suffix (use K, M, G or T)");
   }
   const std::string digits = text.substr(0, pos);
-  if (digits.size() > 19) throw std::invalid_argument("size '" + text + "' is too large");
+  if (digits.size() > 19) throw std::invalid_argument("size " + quote_arg(text) + " is too large");
   const unsigned long long value = std::stoull(digits);
   const unsigned long long limit = std::numeric_limits<std::size_t>::max() >> shift;
-  if (value > limit) throw std::invalid_argument("size '" + text + "' is too large");
+  if (value > limit) throw std::invalid_argument("size " + quote_arg(text) + " is too large");
   return static_cast<std::size_t>(value << shift);
 }
 
@@ -164,8 +186,8 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   o.argv = args;
   o.collective = find_collective(args[0]);
   if (o.collective == nullptr) {
-    return fail("unknown collective '" + args[0] + "' (known: " + join_names(collective_names()) +
-                ")");
+    return fail("unknown collective " + quote_arg(args[0]) +
+                " (known: " + join_names(collective_names()) + ")");
   }
 
   std::string minb = "32M", maxb = "32M", stepb = "1M", dtype = "float", op = "sum";
@@ -264,7 +286,8 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   } else if (auto d = parse_dtype(dtype)) {
     o.dtypes = {*d};
   } else {
-    return fail("unknown datatype '" + dtype + "' (known: " + join_names(dtype_names()) + " all)");
+    return fail("unknown datatype " + quote_arg(dtype) + " (known: " + join_names(dtype_names()) +
+                " all)");
   }
   if (op == "all") {
     o.ops.clear();
@@ -272,7 +295,7 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   } else if (auto r = parse_redop(op)) {
     o.ops = {*r};
   } else {
-    return fail("unknown op '" + op + "' (known: " + join_names(redop_names()) + " all)");
+    return fail("unknown op " + quote_arg(op) + " (known: " + join_names(redop_names()) + " all)");
   }
   if (device == "auto") {
     o.device = DeviceChoice::kAuto;
@@ -281,20 +304,21 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   } else if (device == "cuda") {
     o.device = DeviceChoice::kCuda;
   } else {
-    return fail("unknown device '" + device + "' (known: auto cpu cuda)");
+    return fail("unknown device " + quote_arg(device) + " (known: auto cpu cuda)");
   }
   const BackendDef* backend = find_backend(o.backend);
   if (backend == nullptr) {
-    return fail("unknown backend '" + o.backend + "' (known: " + join_names(backend_names()) + ")");
+    return fail("unknown backend " + quote_arg(o.backend) +
+                " (known: " + join_names(backend_names()) + ")");
   }
   if (backend->make == nullptr) {
-    return fail("backend '" + o.backend + "' is not available: " + backend->unavailable);
+    return fail("backend " + quote_arg(o.backend) + " is not available: " + backend->unavailable);
   }
   if (o.algo != "auto" && o.backend != "own" && o.algo != "list") {
     return fail("--algo applies to --backend own only");
   }
   if (!o.json_path.empty() && o.json_path == o.csv_path) {
-    return fail("--json and --csv name the same file '" + o.json_path + "'");
+    return fail("--json and --csv name the same file " + quote_arg(o.json_path));
   }
   if (!o.resume_path.empty() && (o.resume_path == o.json_path || o.resume_path == o.csv_path)) {
     return fail("--resume " + o.resume_path + " is also an output: name a new --json/--csv file");

@@ -5,7 +5,8 @@
 # taking over 10 s), leak or sanitizer report fails the script; the failing inputs are copied to
 # tests/hardening/regressions/<target>/, which ctest replays in every build (commit them).
 # Prints executions and coverage per target; CI runs it for a short time (scripts/test.sh).
-# Env: FUZZ_BUILD_DIR (default build-fuzz), JOBS (build parallelism, default 2).
+# Env: FUZZ_BUILD_DIR (default build-fuzz), JOBS (build parallelism, default 2), FUZZ_NO_BUILD=1
+# (run the targets already built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-600}
@@ -18,10 +19,12 @@ if [ ${#targets[@]} -eq 0 ]; then
            fuzz_calibration fuzz_results)
 fi
 
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-  -DCMAKE_CXX_COMPILER=clang++ -DFB_FUZZ=ON -DWITH_CUDA=OFF -DBUILD_TESTING=OFF \
-  -DBUILD_BENCHMARKS=OFF >/dev/null
-ninja -C "$build" -j "${JOBS:-2}" fuzz_targets >/dev/null
+if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+    -DCMAKE_CXX_COMPILER=clang++ -DFB_FUZZ=ON -DWITH_CUDA=OFF -DBUILD_TESTING=OFF \
+    -DBUILD_BENCHMARKS=OFF >/dev/null
+  ninja -C "$build" -j "${JOBS:-2}" fuzz_targets >/dev/null
+fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -48,9 +51,9 @@ for t in "${targets[@]}"; do
   "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 -artifact_prefix="$art/" ${dict:+-dict="$dict"} \
     "$work" "${seeds[@]}" >"$log" 2>&1 || rc=$?
-  execs=$(awk -F: '/stat::number_of_executed_units/ { gsub(/ /, "", $2); print $2 }' "$log")
-  rate=$(awk -F: '/stat::average_exec_per_sec/ { gsub(/ /, "", $2); print $2 }' "$log")
-  last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+  execs=$(awk '/stat::number_of_executed_units/ { print $NF }' "$log")
+  rate=$(awk '/stat::average_exec_per_sec/ { print $NF }' "$log")
+  last=$(grep -aE '^#[0-9]+' "$log" | tail -n 1)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")
@@ -64,7 +67,7 @@ for t in "${targets[@]}"; do
       cp "$f" "$hard/regressions/$t/$(basename "$f")"
       echo "kept $hard/regressions/$t/$(basename "$f")"
     done
-    grep -m 3 -E 'ERROR|runtime error|contract broken|Deadly|timeout' "$log" || true
+    grep -a -m 3 -E 'ERROR|runtime error|contract broken|Deadly|timeout' "$log" || true
   fi
   printf '%-22s %8s %12s %10s %8s %8s %8s  %s\n' "$t" "$secs" "${execs:-?}" "${rate:-?}" \
     "${cov:-?}" "${ft:-?}" "${corp:-?}" "$result" | tee -a "$summary"
