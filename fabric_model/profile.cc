@@ -52,6 +52,15 @@ Sourced get_sourced(const nlohmann::json& j, const char* key, const std::string&
 
 }  // namespace
 
+namespace {
+// An optional string field; a present non-string is an error naming the key.
+std::string optional_string(const nlohmann::json& j, const char* key, const std::string& where) {
+  if (!j.contains(key)) return std::string();
+  if (!j.at(key).is_string()) throw ModelError(where + ": '" + key + "' must be a string");
+  return j.at(key).get<std::string>();
+}
+}  // namespace
+
 FabricProfile parse_fabric_profile(const nlohmann::json& j) {
   std::string where = "fabric profile";
   if (j.is_object() && j.contains("name") && j.at("name").is_string())
@@ -65,11 +74,11 @@ FabricProfile parse_fabric_profile(const nlohmann::json& j) {
   FabricProfile p;
   if (!j.contains("name") || !j.at("name").is_string()) throw ModelError(where + ": needs 'name'");
   p.name = j.at("name").get<std::string>();
-  p.description = j.value("description", std::string());
-  p.transport = j.value("transport", std::string());
+  p.description = optional_string(j, "description", where);
+  p.transport = optional_string(j, "transport", where);
   if (p.transport != "infiniband" && p.transport != "rocev2")
     throw ModelError(where + ": transport must be 'infiniband' or 'rocev2'");
-  p.flow_control = j.value("flow_control", std::string());
+  p.flow_control = optional_string(j, "flow_control", where);
   if (!j.contains("routing") || !j.at("routing").is_string())
     throw ModelError(where + ": needs 'routing'");
   p.routing = routing_from_string(j.at("routing").get<std::string>());
