@@ -87,6 +87,22 @@ TEST(Model, AnalyticEqualsSolverWithoutContention) {
   }
 }
 
+TEST(Model, RackScaleDomainAnalyticEqualsSolver) {
+  // NVL72-style: 72-GPU scale-up domains of 4-GPU trays; ring, hier and tree cross domains only.
+  const auto topo = load_cluster_config("nvl72_rack");
+  const auto fab = load_fabric_profile("roce_adaptive");
+  for (Algo a : {Algo::kRing, Algo::kHierarchical, Algo::kTree}) {
+    EvalOptions o = opts(a, Bytes{1} << 30);
+    const ModelResult flow = evaluate(topo, fab, o);
+    o.analytic = true;
+    const ModelResult ana = evaluate(topo, fab, o);
+    EXPECT_DOUBLE_EQ(flow.time_us, ana.time_us) << to_string(a);
+    EXPECT_EQ(flow.gpus, 9216);
+  }
+  EvalOptions rhd = opts(Algo::kRhd, 1 << 20);
+  EXPECT_THROW(evaluate(topo, fab, rhd), ModelError);  // 72 is not a power of two
+}
+
 TEST(Model, AdaptivePermutationIsFullRateEcmpIsNot) {
   const auto topo = load_cluster_config("colossus_like");
   EvalOptions o = opts(Algo::kRing, 64u << 20);
