@@ -20,6 +20,8 @@ run() {  # name, then fabricbench model arguments
   local name=$1
   shift
   local start end
+  # fabricbench never overwrites an output file; this script owns its outputs, so replace them.
+  rm -f "$OUT/$name.json" "$OUT/$name.txt"
   start=$(date +%s.%N)
   "$BIN" model "$@" --json "$OUT/$name.json" | tee "$OUT/$name.txt"
   end=$(date +%s.%N)
