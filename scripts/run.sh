@@ -1,19 +1,83 @@
 #!/usr/bin/env bash
 # The main job: install dependencies, build, measure all_reduce on this machine (GPU when one is
-# present, CPU fallback otherwise) and write the results under results/.
+# present, CPU fallback otherwise), calibrate the model on it, run the fabric comparison
+# (InfiniBand vs RoCEv2 ECMP vs adaptive at 1k-1M GPUs) and publish tables and plots under
+# results/. Env: BUILD_DIR (build), NP (2), REPEATS (measured sweeps per backend, 2),
+# MAXBYTES (64M), SKIP_MODEL=1 (reuse results/model/*.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+t0=$SECONDS
+step() { printf '== [%3d s] %s\n' $((SECONDS - t0)) "$*"; }
+
 bash scripts/bootstrap.sh
 BUILD_DIR=${BUILD_DIR:-build}
-echo "== build ($BUILD_DIR)"
-BUILD_DIR=$BUILD_DIR bash scripts/build.sh >/dev/null
+step "build fabricbench ($BUILD_DIR; the test suite is built by scripts/test.sh)"
+cuda_flags=()
+# No GPU here: skip compiling CUDA kernels (minutes on 2 cores); scripts/test.sh still builds them.
+if ! nvidia-smi -L >/dev/null 2>&1; then cuda_flags=(-DWITH_CUDA=OFF); fi
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "${cuda_flags[@]}" >/dev/null
+ninja -C "$BUILD_DIR" -j "${JOBS:-$(nproc)}" fabricbench | grep -E '^(FAILED|ninja: error)|error:' \
+  || true
+test -x "$BUILD_DIR/fabricbench" || { echo "run.sh: build failed"; exit 1; }
+FB=$BUILD_DIR/fabricbench
+
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 NP=${NP:-2}
+REPEATS=${REPEATS:-2}
+MAXBYTES=${MAXBYTES:-64M}
 host=$(hostname -s)
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p results/raw
-out=results/raw/all_reduce-mpi-${host}-np${NP}-${stamp}.json
-echo "== measure: mpirun -np $NP fabricbench all_reduce -b 8 -e 64M -f 2 --json $out"
-bash scripts/mpirun.sh -np "$NP" "$BUILD_DIR/fabricbench" all_reduce -b 8 -e 64M -f 2 \
-  --json "$out"
-echo "== results: $out"
+# Earlier runs' files are kept but moved aside: every file in results/raw counts as a repeat.
+if compgen -G "results/raw/*.json" >/dev/null; then
+  mkdir -p results/raw/previous
+  mv results/raw/*.json results/raw/previous/
+  step "moved earlier measurements to results/raw/previous/"
+fi
+
+backends=(mpi)
+# The suite's own algorithms, when this build has them: ring all_reduce over MPI p2p.
+if "$FB" --help | grep -q '^  own:'; then backends+=(own); fi
+# Interleave backends across repeats so slow phases of a shared machine hit both alike.
+n=0
+total=$((REPEATS * ${#backends[@]}))
+for ((r = 1; r <= REPEATS; r++)); do
+  for b in "${backends[@]}"; do
+    n=$((n + 1))
+    extra=()
+    tag=$b
+    if [ "$b" = own ]; then
+      extra=(--algo ring)
+      tag=own-ring
+    fi
+    out=results/raw/all_reduce-${tag}-${host}-np${NP}-${stamp}-r${r}.json
+    step "measure $n/$total: mpirun -np $NP fabricbench all_reduce --backend $b ${extra[*]} -b 8 -e $MAXBYTES -f 2 --json $out"
+    bash scripts/mpirun.sh -np "$NP" "$FB" all_reduce --backend "$b" "${extra[@]}" -b 8 \
+      -e "$MAXBYTES" -f 2 --json "$out" >"${out%.json}.txt"
+    grep -E '^# (Out of bounds|Avg bus|Peak bus)' "${out%.json}.txt" | sed 's/^/   /'
+  done
+done
+
+step "calibrate: fabricbench calibrate results/raw/*.json --out results/calibration.json"
+cal_rc=0
+"$FB" calibrate results/raw/*.json --out results/calibration.json --force || cal_rc=$?
+if [ "$cal_rc" -eq 4 ]; then
+  echo "   (some fits were refused, reasons above; the tables show them)"
+elif [ "$cal_rc" -ne 0 ]; then
+  exit "$cal_rc"
+fi
+
+if [ "${SKIP_MODEL:-0}" != 1 ]; then
+  step "model: scripts/model_comparison.sh (flow-level, 1k-1M GPUs, 3 fabrics; a few minutes)"
+  bash scripts/model_comparison.sh "$FB" results/model | grep -E '^(#|command:|script wall)' \
+    | sed 's/^/   /'
+fi
+
+step "publish: fabricbench publish"
+"$FB" publish | tee /tmp/fabricbench-publish.$$ | grep -v '^headline' | sed 's/^/   /'
+step "done in $((SECONDS - t0)) s"
+echo "tables: results/tables/{measured,model_vs_measured,fabric_comparison}.md"
+echo "plots:  results/plots/*.png and *.svg"
+echo "headline:"
+grep '^headline' /tmp/fabricbench-publish.$$ | sed 's/^headline: /  /'
+rm -f /tmp/fabricbench-publish.$$
