@@ -94,7 +94,10 @@ class InterruptFlusher {
         if (world_.rank() == 0) {
           RunSummary s = rows_.summary(false);
           s.end_time = utc_now();
-          for (auto& r : reporters_) {
+          // Files first: the console footer can wait on a launcher that is already going
+          // away (mpirun sends SIGKILL 1 s after SIGTERM).
+          for (auto it = reporters_.rbegin(); it != reporters_.rend(); ++it) {
+            auto& r = *it;
             try {
               r->finish(s);
             } catch (const std::exception& e) {
