@@ -488,6 +488,18 @@ CalibratedOverrides calibration_overrides(const Calibration& c, const std::strin
   return out;
 }
 
+nlohmann::json to_json(const CalibratedOverrides& c, const std::string& file) {
+  nlohmann::json measured = nlohmann::json::array();
+  for (const auto& m : c.measured)
+    measured.push_back(
+        {{"parameter", m.parameter}, {"value", m.value}, {"unit", m.unit}, {"source", m.source}});
+  return {{"file", file},
+          {"group", c.group},
+          {"measured", measured},
+          {"from_profile", c.from_profile},
+          {"notes", c.notes}};
+}
+
 std::vector<std::string> apply_calibration(const CalibratedOverrides& c, ModelOverrides& o) {
   std::vector<std::string> set;
   if (!o.scaleup_gbps && c.overrides.scaleup_gbps) {

@@ -176,6 +176,9 @@ struct CalibratedOverrides {
 // so they stay with the profile (listed in `from_profile`). Throws ModelError when no group
 // matches or the chosen group was refused (with its reason).
 CalibratedOverrides calibration_overrides(const Calibration& c, const std::string& select = "");
+// {"file", "group", "measured": [{parameter, value, unit, source}], "from_profile": [...],
+//  "notes": [...]}: what a model report records as "calibration" (publish shows it).
+nlohmann::json to_json(const CalibratedOverrides& c, const std::string& file);
 // Copies the measured overrides into `o`, leaving fields set by the caller (explicit flags) as
 // they are. Returns the names of the parameters it set.
 std::vector<std::string> apply_calibration(const CalibratedOverrides& c, ModelOverrides& o);

@@ -41,9 +41,12 @@ ModelDoc read_model_doc(const std::string& path);
 // Renders the tables; `provenance` is the common header (tool, commit, time).
 std::string render_measured(const std::vector<MeasuredFile>& files, const std::string& provenance);
 std::string render_model_vs_measured(const model::Calibration& cal, const std::string& provenance);
+// With `cal` (may be null), adds the calibrated view: the same points through the model's
+// analytic path with the measured overrides, next to the profile-only analytic numbers.
 std::string render_fabric_comparison(const std::vector<ModelDoc>& docs,
                                      const std::string& provenance,
-                                     std::vector<std::string>* headline = nullptr);
+                                     std::vector<std::string>* headline = nullptr,
+                                     const model::Calibration* cal = nullptr);
 
 // Reads the inputs, writes tables (and plots unless disabled or gnuplot is missing). Throws
 // std::runtime_error naming the file at fault.

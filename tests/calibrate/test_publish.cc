@@ -120,6 +120,11 @@ TEST_F(PublishTest, TablesMatchFixtures) {
   EXPECT_NE(fab.find("- all_reduce ring 1 MiB on 2048 GPUs (cluster_1m, aligned, flow): "
                      "infiniband_ndr "),
             std::string::npos);
+  // The calibrated view: the fixture's fit is accepted, so every model point is re-evaluated.
+  EXPECT_TRUE(has_line(fab, "## With this machine's calibration (analytic path)"));
+  EXPECT_NE(fab.find("| cluster_1m | 1024 | ring | 1 MiB | infiniband_ndr | "), std::string::npos);
+  EXPECT_EQ(fab.find("n/a:"), std::string::npos) << fab;
+  EXPECT_NE(fab.find("- scaleup_step_latency_us = "), std::string::npos);
   EXPECT_FALSE(fs::exists(path("plots")));
 }
 
