@@ -19,7 +19,8 @@ const Command kCommands[] = {
     {"model", "collective time on a modelled cluster and fabric", &cmd_model},
     {"topo-size", "bill of materials of a Clos cluster", &cmd_topo_size},
     {"calibrate", "fit latency/bandwidth/efficiency to results files", &cmd_calibrate},
-    {"publish", "tables and plots from results/ (measured, model vs measured, fabrics)", &cmd_publish},
+    {"publish", "tables and plots from results/ (measured, model vs measured, fabrics)",
+     &cmd_publish},
 };
 
 }  // namespace
