@@ -150,7 +150,11 @@ mem_mib="$(printf '%s\n' "$gpu_csv" | awk -F', *' '{gsub(/[^0-9]/, "", $5); prin
   head -n1)"
 if [ -n "$mem_mib" ] && [ "$mem_mib" -gt 0 ]; then
   cap=$((mem_mib / 4))
-  want_mib=$(( $(printf '%s' "$max" | tr -d 'MG') * $(case "$max" in *G) echo 1024 ;; *) echo 1 ;; esac) ))
+  case "$max" in
+    *G) want_mib=$((${max%G} * 1024)) ;;
+    *M) want_mib=${max%M} ;;
+    *) want_mib=0 ;;
+  esac
   if [ "$want_mib" -gt "$cap" ]; then
     p=1
     while [ $((p * 2)) -le "$cap" ]; do p=$((p * 2)); done
