@@ -2,14 +2,14 @@
 set title 'Measured busbw vs size (median over repeats)' noenhanced
 set xlabel 'message size'
 set ylabel 'busbw (GB/s)'
-set key inside top left noenhanced box opaque
+set key outside right top noenhanced
 set grid
 set logscale x 2
 set format x '%.0b%BB'
-set terminal pngcairo size 1000,600 noenhanced
+set terminal pngcairo size 1300,650 noenhanced
 set output 'results/plots/measured_busbw.png.tmp'
 plot 'results/plots/measured_busbw.dat' index 0 using 1:2 with linespoints title 'mpi/library/cpu np2 all_reduce float sum @ vm', 'results/plots/measured_busbw.dat' index 1 using 1:2 with linespoints title 'own/ring/cpu np2 all_reduce float sum @ vm'
-set terminal svg size 1000,600 dynamic noenhanced
+set terminal svg size 1300,650 dynamic noenhanced
 set output 'results/plots/measured_busbw.svg.tmp'
 plot 'results/plots/measured_busbw.dat' index 0 using 1:2 with linespoints title 'mpi/library/cpu np2 all_reduce float sum @ vm', 'results/plots/measured_busbw.dat' index 1 using 1:2 with linespoints title 'own/ring/cpu np2 all_reduce float sum @ vm'
 set output
