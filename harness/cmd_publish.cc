@@ -143,7 +143,7 @@ struct Plot {
   std::vector<Series> series;
 };
 
-std::string gp_quote(std::string s) {
+std::string gp_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
   return out + "'";
@@ -528,8 +528,11 @@ std::string render_fabric_comparison(const std::vector<ModelDoc>& docs, const st
     for (const auto& [k, r] : m.rows)
       if (in_view(k) && k.gpus == g) bytes = std::max(bytes, k.bytes), algos.insert(k.algo);
     for (const auto& a : algos) {
-      std::string line = "all_reduce " + a + " " + human_bytes(bytes) + " on " + human_count(g) +
-                         " GPUs (" + name + ", " + placement + ", " + method + "):";
+      std::string line = "all_reduce " + a + " " + human_bytes(bytes) + " on " + human_count(g);
+      line += " GPUs (" + name;
+      line += ", " + placement;
+      line += ", " + method;
+      line += "):";
       double first = 0;
       for (const auto& [k, r] : m.rows) {
         if (!in_view(k) || k.gpus != g || k.bytes != bytes || k.algo != a) continue;
