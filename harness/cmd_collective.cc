@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "collectives/algorithm.h"
 #include "collectives/backend.h"
 #include "collectives/cuda_device.h"
 #include "collectives/world.h"
@@ -146,6 +147,10 @@ int cmd_collective(int argc, char** argv) {
     return parsed.exit_code;
   }
   RunOptions opts = std::move(*parsed.options);
+  if (opts.algo == "list") {
+    if (root_rank) std::fputs(format_algorithm_list().c_str(), stdout);
+    return 0;
+  }
   if (opts.root >= world->size()) {
     say("-r/--root " + std::to_string(opts.root) + " is not a rank (the job has " +
         std::to_string(world->size()) + " ranks)");
@@ -198,7 +203,18 @@ int cmd_collective(int argc, char** argv) {
 
   BindResult bind;
   if (opts.bind) {
-    bind = bind_rank(world->local_rank(), world->local_size(), "");
+    // In CUDA mode a rank runs on the cores nearest its GPU.
+    std::string gpu_bus;
+    if (device_buffers) {
+      try {
+        const int dev =
+            gpu_for_local_rank(world->local_rank(), opts.gpus_per_process, probe_gpus().count);
+        if (dev >= 0) gpu_bus = gpu_pci_bus_id(dev);
+      } catch (const std::exception&) {
+        gpu_bus.clear();  // bind to a core instead; bind_rank says why in the metadata
+      }
+    }
+    bind = bind_rank(world->local_rank(), world->local_size(), gpu_bus);
   } else {
     bind.description = "not bound (--no-bind)";
   }
@@ -306,7 +322,7 @@ int cmd_collective(int argc, char** argv) {
   std::vector<std::unique_ptr<Reporter>> reporters;
   if (root_rank) {
     std::fprintf(stdout, "# %s\n", device.reason.c_str());
-    if (!opts.quiet_header) reporters.push_back(make_console_reporter(stdout));
+    reporters.push_back(make_console_reporter(stdout, !opts.quiet_header));
     if (!opts.json_path.empty()) reporters.push_back(make_json_reporter(opts.json_path));
     if (!opts.csv_path.empty()) reporters.push_back(make_csv_reporter(opts.csv_path));
     for (auto& r : reporters) r->begin(meta);

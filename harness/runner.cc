@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "harness/stats.h"
+#include "harness/watchdog.h"
 #include "kernels/datagen.h"
 
 namespace fb {
@@ -347,16 +348,24 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
       if (watchdog) watchdog->set_phase(phase_name(row, in_place, "warm-up"));
       backend.time_iterations(args, opts.warmup_iters, watchdog);
       if (watchdog) watchdog->set_phase(phase_name(row, in_place, "barrier"));
-      world.barrier();
+      {
+        WatchedCall guard(watchdog);  // a rank that never arrives is caught here too
+        world.barrier();
+      }
       if (watchdog) watchdog->set_phase(phase_name(row, in_place, "timed"));
       std::vector<double> times = backend.time_iterations(args, opts.iters, watchdog);
 
       double mine = 0;
       for (double x : times) mine += x;
       mine /= static_cast<double>(times.size());
-      const double combined = combine_rank_times(world, mine, opts.average);
-      // Per iteration, the slowest rank bounds the collective.
-      world.allreduce_max(times.data(), static_cast<int>(times.size()));
+      if (watchdog) watchdog->set_phase(phase_name(row, in_place, "combining times"));
+      double combined = 0;
+      {
+        WatchedCall guard(watchdog);
+        combined = combine_rank_times(world, mine, opts.average);
+        // Per iteration, the slowest rank bounds the collective.
+        world.allreduce_max(times.data(), static_cast<int>(times.size()));
+      }
       for (auto& x : times) x *= 1e6;
       const SampleStats st = compute_stats(times);
 
@@ -376,7 +385,10 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
         double wrong = 0;
         for (int c = 0; c < opts.check_iters; ++c) {
           load_input();
-          world.barrier();
+          {
+            WatchedCall guard(watchdog);
+            world.barrier();
+          }
           if (watchdog) watchdog->begin_call();
           backend.run(args);
           backend.sync();
@@ -389,7 +401,10 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
                                                           buf.expected.data(), region.count));
           }
         }
-        world.allreduce_sum(&wrong, 1);
+        {
+          WatchedCall guard(watchdog);
+          world.allreduce_sum(&wrong, 1);
+        }
         t.wrong = static_cast<long long>(wrong);
       }
     }
