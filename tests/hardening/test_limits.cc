@@ -76,7 +76,7 @@ TEST(MemoryLimit, DeviceMemoryRefusedWithTheNumbers) {
 TEST(MemoryLimit, PlanOfAHugeSweepIsComputedNotAllocated) {
   // all_gather at 4 TiB on 8 ranks: each rank sends 512 GiB and receives 4 TiB; host buffers
   // for the CPU run: staging (4 TiB) + output copy and expected (4 TiB each) + send + recv.
-  const ParseOutcome r = parse({"all_gather", "-b", "8", "-e", "4T"});
+  const ParseOutcome r = parse({"all_gather", "-b", "8", "-e", "4T", "-f", "2"});
   ASSERT_TRUE(r.options) << r.output;
   const SweepPlan plan = plan_sweep(*r.options, 8, false);
   EXPECT_EQ(plan.send_bytes, 512ull << 30);
@@ -191,7 +191,7 @@ TEST_F(ResumeFile, RejectsWhatIsNotAPrefixOfThisSweep) {
   EXPECT_EQ(error(), "--resume " + path_ +
                          ": results[2] is not the row this sweep measures next (float sum 16 B "
                          "out-of-place)");
-  write(doc({row(8, false)}).dump());
+  write(doc(nlohmann::json::array({row(8, false)})).dump());
   EXPECT_EQ(error(),
             "--resume " + path_ + ": results hold 1 rows, not out-of-place/in-place pairs");
   write(doc({row(8, false), row(8, true)}, true).dump());
