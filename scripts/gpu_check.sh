@@ -106,8 +106,8 @@ if command -v ninja >/dev/null 2>&1; then cmake_args+=(-G Ninja); fi
 # ---- configure and build ------------------------------------------------------------------------
 if ! step configure cmake -S "$root" -B "$build_dir" "${cmake_args[@]}"; then
   if grep -qiE 'nlohmann|CLI11' "$logs/configure.log"; then
-    say "configure failed: header-only dependencies missing (nlohmann-json, CLI11); point"
-    say "CMAKE_PREFIX_PATH at copies of them, e.g. cmake ... -DCMAKE_PREFIX_PATH=/opt/deps"
+    say "configure failed: header-only dependencies missing (nlohmann-json, CLI11); run"
+    say "scripts/stage_deps.sh on a machine that has them and copy .deps/ into this checkout"
   fi
   die "configure failed (log: $logs/configure.log)"
 fi
