@@ -10,7 +10,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 out=$dir/stdout
 . "$(dirname "$0")/fault_lib.sh"
-sweep=(all_reduce -b 1K -e 4M -f 2 -o all -n 10 -w 2 -T 60 --no-bind)
+sweep=(all_reduce -b 1K -e 1M -f 2 -o all -n 5 -w 1 -T 60 --no-bind)
 
 "$@" -np 3 "$bin" "${sweep[@]}" --json "$dir/full.json" >"$dir/full.out" 2>&1 ||
   { echo "uninterrupted run failed"; cat "$dir/full.out"; exit 1; }
@@ -23,7 +23,7 @@ wait_gone $job 20 || { echo "interrupted run did not end"; kill -9 $job; exit 1;
 wait $job && { echo "interrupted run exited 0 (finished before the signal?)"; exit 1; }
 
 # The same flags again: --resume must refuse a different sweep, then continue this one.
-if "$@" -np 3 "$bin" all_reduce -b 1K -e 4M -f 2 -o all -n 11 -w 2 --no-bind \
+if "$@" -np 3 "$bin" all_reduce -b 1K -e 1M -f 2 -o all -n 6 -w 1 --no-bind \
   --resume "$dir/part.json" --json "$dir/bad.json" >"$dir/bad.out" 2>&1; then
   echo "a resume with another -n was accepted"; exit 1
 fi
