@@ -50,7 +50,7 @@ if [ "${SKIP_TIDY:-0}" != 1 ]; then
   echo "== clang-tidy"
   tidy=$(command -v run-clang-tidy || command -v run-clang-tidy-14)
   "$tidy" -p "$ASAN_BUILD_DIR" -quiet -j "$JOBS" \
-    '/(kernels|collectives|fabric_model|harness)/[^/]*\.cc$' >"$ASAN_BUILD_DIR/clang-tidy.log" 2>&1 ||
+    "^$PWD/(kernels|collectives|fabric_model|harness)/[^/]*\.cc\$" >"$ASAN_BUILD_DIR/clang-tidy.log" 2>&1 ||
     {
       grep -E 'error:|warning:' "$ASAN_BUILD_DIR/clang-tidy.log" | sort -u
       echo "clang-tidy found problems (full log: $ASAN_BUILD_DIR/clang-tidy.log)"
