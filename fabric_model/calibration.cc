@@ -357,7 +357,24 @@ nlohmann::json to_json(const Calibration& c) {
           {"groups", groups}};
 }
 
+namespace {
+Calibration parse_calibration_fields(const nlohmann::json& doc, const std::string& origin);
+}  // namespace
+
 Calibration parse_calibration(const nlohmann::json& doc, const std::string& origin) {
+  try {
+    return parse_calibration_fields(doc, origin);
+  } catch (const nlohmann::json::exception& e) {
+    // An optional field of the wrong type (read with json::value): one line, nlohmann's id cut.
+    std::string what = e.what();
+    const auto cut = what.find("] ");
+    if (cut != std::string::npos) what = what.substr(cut + 2);
+    throw ModelError(origin + ": a field has the wrong type (" + what + ")");
+  }
+}
+
+namespace {
+Calibration parse_calibration_fields(const nlohmann::json& doc, const std::string& origin) {
   if (!doc.is_object()) throw ModelError(origin + ": not a JSON object");
   if (!doc.contains("schema") || !doc["schema"].is_string() || doc["schema"] != kCalibrationSchema)
     throw ModelError(origin + ": schema is not " + std::string(kCalibrationSchema));
@@ -428,6 +445,7 @@ Calibration parse_calibration(const nlohmann::json& doc, const std::string& orig
   }
   return c;
 }
+}  // namespace
 
 Calibration load_calibration(const std::string& path) {
   const std::string text = json_util::read_text_file(path);

@@ -14,8 +14,14 @@ void reject_unknown_keys(const nlohmann::json& j, const std::vector<std::string>
                          const std::string& where) {
   if (!j.is_object()) throw ModelError(where + ": expected a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end())
-      throw ModelError(where + ": unknown key '" + it.key() + "'");
+    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
+      // The key as typed, on one line: control characters shown as '?'.
+      std::string key = it.key().substr(0, 80);
+      for (char& ch : key) {
+        if (static_cast<unsigned char>(ch) < 0x20) ch = '?';
+      }
+      throw ModelError(where + ": unknown key '" + key + "'");
+    }
   }
 }
 
@@ -88,6 +94,10 @@ ClusterConfig parse_cluster_config(const nlohmann::json& j) {
        "tier_count", "tiers", "notes"},
       where);
   ClusterConfig c;
+  for (const char* key : {"name", "source"}) {
+    if (j.contains(key) && !j.at(key).is_string())
+      throw ModelError(where + ": '" + key + "' must be a string");
+  }
   c.name = j.value("name", std::string("unnamed"));
   c.source = j.value("source", std::string());
   c.gpus = get_num<std::int64_t>(j, "gpus", where, true, 0);

@@ -104,6 +104,10 @@ nlohmann::json parse_json_text(const std::string& text_in, const std::string& or
     const bool at_end = e.byte + 1 >= text_in.size();
     fail(origin, std::string(at_end ? "truncated or " : "") + "not valid JSON (byte " +
                      std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::exception& e) {
+    // Not a syntax error but a value nlohmann cannot hold (a number overflowing a double).
+    fail(origin,
+         "not valid JSON (" + std::string(e.id == 406 ? "number out of range" : "bad value") + ")");
   }
 }
 
