@@ -138,6 +138,9 @@ MeasuredFile parse_results_json(const nlohmann::json& doc, const std::string& or
       !meta["ranks"].empty() && meta["ranks"][0].is_object())
     f.host = optional_text(meta["ranks"][0], "host", "");
   f.machine = machine_label(f.host, machine);
+  if (doc.contains("complete") && !doc["complete"].is_boolean()) {
+    fail(origin, "field 'complete' is not a boolean");
+  }
   f.complete = doc.value("complete", true);
   read_roofline(meta, f);
 
@@ -155,6 +158,9 @@ MeasuredFile parse_results_json(const nlohmann::json& doc, const std::string& or
     m.count = static_cast<std::size_t>(optional_number(r, "count", 0));
     m.dtype = text(r, "dtype", where, origin);
     m.op = optional_text(r, "op", "none");
+    if (r.contains("in_place") && !r["in_place"].is_boolean()) {
+      fail(origin, where + ".in_place is not a boolean");
+    }
     m.in_place = r.value("in_place", false);
     m.time_us = number(r, "time_us", where, origin);
     if (!(m.time_us >= 0)) fail(origin, where + ".time_us is negative");
