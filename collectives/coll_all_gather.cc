@@ -18,10 +18,6 @@ std::size_t in_place_offset(const DataContext& c) {
   return static_cast<std::size_t>(c.rank) * c.counts.param_count;
 }
 
-void fill(const DataContext& c, void* in) {
-  generate(c.dtype, RedOp::kSum, c.nranks, c.seed, c.rank, 0, in, c.counts.send_count);
-}
-
 CheckRegion expected(const DataContext& c, void* out) {
   const std::size_t chunk = c.counts.param_count;
   auto* bytes = static_cast<unsigned char*>(out);
@@ -34,7 +30,8 @@ CheckRegion expected(const DataContext& c, void* out) {
 
 }  // namespace
 
-extern const CollectiveDef kAllGather = {"all_gather", CollKind::kAllGather, false, false,   counts,
-                                         bus_factor,   in_place_offset,      fill,  expected};
+extern const CollectiveDef kAllGather = {
+    "all_gather", CollKind::kAllGather, false,           false,   counts,
+    bus_factor,   in_place_offset,      fill_own_stream, expected};
 
 }  // namespace fb

@@ -14,13 +14,6 @@ CollCounts counts(std::size_t bytes, std::size_t elem_size, int nranks) {
 // (n-1)/n of each rank's data leaves it.
 double bus_factor(int n) { return static_cast<double>(n - 1) / n; }
 
-std::size_t in_place_offset(const DataContext&) { return 0; }
-
-// Chunk j of rank r (destined to rank j) holds elements [j*chunk, (j+1)*chunk) of stream r.
-void fill(const DataContext& c, void* in) {
-  generate(c.dtype, RedOp::kSum, c.nranks, c.seed, c.rank, 0, in, c.counts.send_count);
-}
-
 // Chunk j of the result comes from rank j: its elements [rank*chunk, (rank+1)*chunk).
 CheckRegion expected(const DataContext& c, void* out) {
   const std::size_t chunk = c.counts.param_count;
@@ -35,7 +28,9 @@ CheckRegion expected(const DataContext& c, void* out) {
 
 }  // namespace
 
-extern const CollectiveDef kAlltoall = {"alltoall", CollKind::kAlltoall, false, false,   counts,
-                                        bus_factor, in_place_offset,     fill,  expected};
+// Chunk j of rank r (destined to rank j) holds elements [j*chunk, (j+1)*chunk) of stream r.
+extern const CollectiveDef kAlltoall = {
+    "alltoall", CollKind::kAlltoall, false,           false,   counts,
+    bus_factor, input_at_start,      fill_own_stream, expected};
 
 }  // namespace fb

@@ -4,20 +4,6 @@
 namespace fb {
 namespace {
 
-CollCounts counts(std::size_t bytes, std::size_t elem_size, int /*nranks*/) {
-  const std::size_t n = bytes / elem_size;
-  return {n, n, n, n * elem_size};
-}
-
-// A pipelined broadcast moves every byte once over each link: busbw = algbw.
-double bus_factor(int) { return 1.0; }
-
-std::size_t in_place_offset(const DataContext&) { return 0; }
-
-void fill(const DataContext& c, void* in) {
-  generate(c.dtype, RedOp::kSum, c.nranks, c.seed, c.rank, 0, in, c.counts.send_count);
-}
-
 CheckRegion expected(const DataContext& c, void* out) {
   generate(c.dtype, RedOp::kSum, c.nranks, c.seed, c.root, 0, out, c.counts.recv_count);
   return {0, c.counts.recv_count};
@@ -25,7 +11,9 @@ CheckRegion expected(const DataContext& c, void* out) {
 
 }  // namespace
 
-extern const CollectiveDef kBroadcast = {"broadcast", CollKind::kBroadcast, false, true,    counts,
-                                         bus_factor,  in_place_offset,      fill,  expected};
+// A pipelined chain moves every byte once over each link: busbw = algbw.
+extern const CollectiveDef kBroadcast = {"broadcast",    CollKind::kBroadcast, false,
+                                         true,           whole_buffer_counts,  unit_bus_factor,
+                                         input_at_start, fill_own_stream,      expected};
 
 }  // namespace fb

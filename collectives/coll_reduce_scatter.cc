@@ -14,8 +14,6 @@ CollCounts counts(std::size_t bytes, std::size_t elem_size, int nranks) {
 // Each rank sends the (n-1)/n of its input that other ranks reduce.
 double bus_factor(int n) { return static_cast<double>(n - 1) / n; }
 
-std::size_t in_place_offset(const DataContext&) { return 0; }
-
 void fill(const DataContext& c, void* in) {
   generate(c.dtype, c.op, c.nranks, c.seed, c.rank, 0, in, c.counts.send_count);
 }
@@ -32,6 +30,6 @@ CheckRegion expected(const DataContext& c, void* out) {
 
 extern const CollectiveDef kReduceScatter = {
     "reduce_scatter", CollKind::kReduceScatter, true, false,   counts,
-    bus_factor,       in_place_offset,          fill, expected};
+    bus_factor,       input_at_start,           fill, expected};
 
 }  // namespace fb

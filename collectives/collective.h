@@ -68,6 +68,16 @@ struct CollectiveDef {
   CheckRegion (*expected)(const DataContext& ctx, void* expected);
 };
 
+// Shared pieces of the registry records.
+// One buffer of size / elem_size elements on every rank (all_reduce, broadcast, reduce, sendrecv).
+CollCounts whole_buffer_counts(std::size_t bytes, std::size_t elem_size, int nranks);
+// The input sits at the start of the receive buffer when running in place.
+std::size_t input_at_start(const DataContext& ctx);
+// Each byte crosses each link once in the optimal algorithm: busbw = algbw.
+double unit_bus_factor(int nranks);
+// This rank's own input stream, from the sum value domain (collectives that only move data).
+void fill_own_stream(const DataContext& ctx, void* input);
+
 const std::vector<const CollectiveDef*>& all_collectives();
 const CollectiveDef* find_collective(std::string_view name);
 

@@ -32,7 +32,7 @@ add_test(NAME mpi_bad_root COMMAND ${FB_EXPECT} "is not a rank" ${FB_MPIRUN} -np
 add_test(NAME mpi_bad_sizes COMMAND ${FB_EXPECT} "larger than" ${FB_MPIRUN} -np 2
          $<TARGET_FILE:fabricbench> all_reduce -b 64M -e 8)
 add_test(NAME mpi_too_large COMMAND ${FB_EXPECT} "do not fit in host memory" ${FB_MPIRUN} -np 2
-         $<TARGET_FILE:fabricbench> all_reduce -b 8 -e 4T)
+         $<TARGET_FILE:fabricbench> all_reduce -b 8 -e 4T -f 2)
 add_test(NAME mpi_unwritable_json COMMAND ${FB_EXPECT} "/nonexistent-dir/x.json" ${FB_MPIRUN}
          -np 2 $<TARGET_FILE:fabricbench> all_reduce -b 8 -e 8 --json /nonexistent-dir/x.json)
 add_test(NAME bad_command COMMAND ${FB_EXPECT} "unknown command 'allreduce'"
