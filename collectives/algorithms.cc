@@ -10,14 +10,15 @@ namespace fb {
 extern const AlgorithmDef kAllReduceRing, kAllReduceRhd, kAllReduceTree, kAllReduceHier,
     kAllReduceShm;
 extern const AlgorithmDef kAllGatherRing, kAllGatherRd, kReduceScatterRing, kReduceScatterRh,
-    kBroadcastBinomial, kBroadcastChain, kReduceBinomial, kReduceChain, kAlltoallPairwise;
+    kBroadcastBinomial, kBroadcastChain, kReduceBinomial, kReduceChain, kAlltoallPairwise,
+    kSendRecvRing;
 
 const std::vector<const AlgorithmDef*>& all_algorithms() {
   static const std::vector<const AlgorithmDef*> kAll = {
       &kAllReduceRing,   &kAllReduceRhd,      &kAllReduceTree,  &kAllReduceHier,
       &kAllReduceShm,    &kAllGatherRing,     &kAllGatherRd,    &kReduceScatterRing,
       &kReduceScatterRh, &kBroadcastBinomial, &kBroadcastChain, &kReduceBinomial,
-      &kReduceChain,     &kAlltoallPairwise,
+      &kReduceChain,     &kAlltoallPairwise,  &kSendRecvRing,
   };
   return kAll;
 }
