@@ -43,7 +43,6 @@ struct BackendOptions {
   std::string algo = "auto";  // for --backend own
   int blocking = 0;           // -z
   bool cuda_graph = false;    // -G
-  int gpus_per_process = 1;   // -g
 };
 
 class Backend {

@@ -95,13 +95,11 @@ class NcclBackend final : public DeviceBufferBackend {
           "backend nccl needs a GPU (this run is in CPU mode; see "
           "--device)");
     }
-    if (opts.gpus_per_process != 1) {
-      throw std::runtime_error("backend nccl: -g " + std::to_string(opts.gpus_per_process) +
-                               " is not supported; run one process per GPU (mpirun -np N)");
-    }
     const GpuProbe probe = probe_gpus();
     if (probe.count == 0) throw std::runtime_error("backend nccl: no GPU: " + probe.reason);
-    dev_ = gpu_for_local_rank(world.local_rank(), 1, probe.count);
+    // One GPU per rank, whether ranks are processes (mpirun) or threads of one process (-g N):
+    // select_gpu holds for the calling thread, which runs this rank's every CUDA call.
+    dev_ = gpu_for_local_rank(world.local_rank(), probe.count);
     select_gpu(dev_);
     const GpuInfo info = gpu_info(dev_);
     // Collective over the world: every rank's GPU for the metadata (describe() runs on one rank).

@@ -112,6 +112,10 @@ std::unique_ptr<Backend> make_own_backend(World& world, const BackendOptions& op
     throw std::runtime_error("backend own: --device cuda needs the NCCL transport (not built)");
 #endif
   }
+  // Ranks that are threads of one process (-g N) talk through shared memory.
+  if (std::unique_ptr<Communicator> comm = world.take_thread_communicator()) {
+    return make_own_backend_with(std::move(comm), make_host_engine(), opts, "threads");
+  }
 #if FB_HAVE_MPI
   if (void* comm = world.native_handle()) {
     return make_own_backend_with(make_mpi_communicator(comm), make_host_engine(), opts, "mpi");

@@ -38,11 +38,11 @@ inline std::string gpu_pci_bus_id(int dev) { return gpu_info(dev).pci_bus_id; }
 std::string cuda_runtime_version();
 std::string cuda_driver_version();
 
-// The device a process uses: its local rank (times GPUs per process) modulo the devices visible,
-// so `mpirun -np 8` on an 8-GPU node gives each rank its own GPU.
-inline int gpu_for_local_rank(int local_rank, int gpus_per_process, int device_count) {
+// The device a rank uses: its local rank modulo the devices visible, so `mpirun -np 8` on an
+// 8-GPU node, or `-g 8` (ranks as threads of one process), gives each rank its own GPU.
+inline int gpu_for_local_rank(int local_rank, int device_count) {
   if (device_count <= 0) return -1;
-  return (local_rank * (gpus_per_process > 0 ? gpus_per_process : 1)) % device_count;
+  return local_rank % device_count;
 }
 
 // cudaSetDevice(dev); throws std::runtime_error with the CUDA error on failure.

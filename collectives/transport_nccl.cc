@@ -205,7 +205,7 @@ std::unique_ptr<Communicator> make_nccl_communicator(World& world, cudaStream_t 
 std::unique_ptr<Backend> make_own_cuda_backend(World& world, const BackendOptions& opts) {
   const GpuProbe probe = probe_gpus();
   if (probe.count == 0) throw std::runtime_error("backend own --device cuda: " + probe.reason);
-  select_gpu(gpu_for_local_rank(world.local_rank(), 1, probe.count));
+  select_gpu(gpu_for_local_rank(world.local_rank(), probe.count));
   auto stream = std::make_unique<StreamOwner>();
   std::unique_ptr<Backend> own =
       make_own_backend_with(make_nccl_communicator(world, stream->get()),

@@ -360,6 +360,21 @@ std::unique_ptr<Communicator> make_self_communicator() {
   return comm;
 }
 
+std::vector<std::unique_ptr<Communicator>> make_thread_communicators(int nranks,
+                                                                     const ThreadRunOptions& opts) {
+  if (nranks < 1) throw std::runtime_error("make_thread_communicators: need at least one rank");
+  auto shared = make_shared_state(nranks, opts);
+  std::vector<int> world(static_cast<std::size_t>(nranks));
+  for (int i = 0; i < nranks; ++i) world[static_cast<std::size_t>(i)] = i;
+  std::vector<std::unique_ptr<Communicator>> out;
+  for (int r = 0; r < nranks; ++r) {
+    auto comm = std::make_unique<ThreadComm>(shared.get(), "w", world, r);
+    comm->own(shared);
+    out.push_back(std::move(comm));
+  }
+  return out;
+}
+
 void run_threads(int nranks, const std::function<void(Communicator&)>& fn,
                  const ThreadRunOptions& opts) {
   if (nranks < 1) throw std::runtime_error("run_threads: need at least one rank");

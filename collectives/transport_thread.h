@@ -4,6 +4,8 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "collectives/transport.h"
 
@@ -21,6 +23,11 @@ struct ThreadRunOptions {
 // as std::runtime_error("rank R: ...").
 void run_threads(int nranks, const std::function<void(Communicator&)>& fn,
                  const ThreadRunOptions& opts = {});
+
+// Communicators of `nranks` ranks for threads that the caller runs itself (-g N): element i is
+// rank i, to be used by one thread. They share their state; any may outlive the others.
+std::vector<std::unique_ptr<Communicator>> make_thread_communicators(int nranks,
+                                                                     const ThreadRunOptions& opts);
 
 // A communicator of one rank (the own backend in a build without MPI).
 std::unique_ptr<Communicator> make_self_communicator();

@@ -2,10 +2,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
 
+#include "collectives/transport_thread.h"
 #include "fb_config.h"
 
 #if FB_HAVE_MPI
@@ -29,6 +35,135 @@ class SingleWorld final : public World {
   void broadcast_bytes(void*, int, int) override {}
   [[noreturn]] void abort(int code) override { std::_Exit(code); }
   std::string library_version() const override { return "none (single process)"; }
+};
+
+// What the rank-threads of make_thread_worlds share. A call publishes a pointer to each rank's
+// argument and meets the others at a generation barrier; then each rank reads its peers'
+// arguments (still valid: their owners wait at the second barrier) into its own result, and a
+// second barrier releases everyone. Sums add in rank order, so every rank gets the same bits.
+class ThreadRendezvous {
+ public:
+  explicit ThreadRendezvous(int n) : n_(n), slots_(static_cast<std::size_t>(n), nullptr) {}
+
+  int size() const { return n_; }
+
+  // Publishes `arg` as this rank's and waits for every rank; then peers' arguments may be read.
+  void arrive(int rank, const void* arg) {
+    std::unique_lock<std::mutex> lock(mu_);
+    slots_[static_cast<std::size_t>(rank)] = arg;
+    wait_all(lock);
+  }
+  // Waits until every rank has read what it needed.
+  void depart() {
+    std::unique_lock<std::mutex> lock(mu_);
+    wait_all(lock);
+  }
+  const void* slot(int rank) const { return slots_[static_cast<std::size_t>(rank)]; }
+
+  // Rank `rank` will make no more calls; waiting ranks fail instead of waiting forever.
+  void leave(int rank) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (left_ < 0) left_ = rank;
+    cv_.notify_all();
+  }
+
+ private:
+  void wait_all(std::unique_lock<std::mutex>& lock) {
+    if (left_ >= 0) throw_left();
+    const long gen = generation_;
+    if (++arrived_ == n_) {
+      arrived_ = 0;
+      ++generation_;
+      cv_.notify_all();
+      return;
+    }
+    cv_.wait(lock, [&] { return generation_ != gen || left_ >= 0; });
+    if (generation_ == gen) throw_left();
+  }
+  [[noreturn]] void throw_left() const {
+    throw std::runtime_error("rank " + std::to_string(left_) +
+                             " (a thread of this process) left the job; this call cannot complete");
+  }
+
+  const int n_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int arrived_ = 0;
+  long generation_ = 0;
+  int left_ = -1;
+  std::vector<const void*> slots_;
+};
+
+class ThreadWorld final : public World {
+ public:
+  ThreadWorld(std::shared_ptr<ThreadRendezvous> meet, int rank, World& process,
+              std::unique_ptr<Communicator> comm)
+      : meet_(std::move(meet)), rank_(rank), process_(process), comm_(std::move(comm)) {}
+  ~ThreadWorld() override { meet_->leave(rank_); }
+
+  int rank() const override { return rank_; }
+  int size() const override { return meet_->size(); }
+  int local_rank() const override { return rank_; }
+  int local_size() const override { return meet_->size(); }
+  void barrier() override {
+    meet_->arrive(rank_, nullptr);
+    meet_->depart();
+  }
+  void allreduce_max(double* v, int n) override {
+    reduce(v, n, [](double a, double b) { return a < b ? b : a; });
+  }
+  void allreduce_min(double* v, int n) override {
+    reduce(v, n, [](double a, double b) { return b < a ? b : a; });
+  }
+  void allreduce_sum(double* v, int n) override {
+    reduce(v, n, [](double a, double b) { return a + b; });
+  }
+  std::vector<std::string> allgather_string(const std::string& s) override {
+    meet_->arrive(rank_, &s);
+    std::vector<std::string> out;
+    for (int r = 0; r < size(); ++r)
+      out.push_back(*static_cast<const std::string*>(meet_->slot(r)));
+    meet_->depart();
+    return out;
+  }
+  void broadcast_bytes(void* data, int bytes, int root) override {
+    if (root < 0 || root >= size()) {
+      throw std::runtime_error("broadcast_bytes: root " + std::to_string(root) + " is not a rank");
+    }
+    meet_->arrive(rank_, data);
+    // Only non-roots write, each into its own buffer; the root's is only read.
+    if (rank_ != root && bytes > 0) {
+      std::memcpy(data, meet_->slot(root), static_cast<std::size_t>(bytes));
+    }
+    meet_->depart();
+  }
+  [[noreturn]] void abort(int code) override {
+    process_.abort(code);
+    std::_Exit(code);  // not reached: the process world's abort does not return
+  }
+  std::string library_version() const override { return process_.library_version(); }
+  std::unique_ptr<Communicator> take_thread_communicator() override { return std::move(comm_); }
+
+ private:
+  template <typename Op>
+  void reduce(double* v, int n, Op op) {
+    meet_->arrive(rank_, v);
+    // Into a copy: peers read this rank's values until everyone departs.
+    std::vector<double> out(static_cast<const double*>(meet_->slot(0)),
+                            static_cast<const double*>(meet_->slot(0)) + n);
+    for (int r = 1; r < size(); ++r) {
+      const auto* in = static_cast<const double*>(meet_->slot(r));
+      for (int i = 0; i < n; ++i)
+        out[static_cast<std::size_t>(i)] = op(out[static_cast<std::size_t>(i)], in[i]);
+    }
+    meet_->depart();
+    std::copy(out.begin(), out.end(), v);
+  }
+
+  std::shared_ptr<ThreadRendezvous> meet_;
+  int rank_;
+  World& process_;
+  std::unique_ptr<Communicator> comm_;
 };
 
 #if FB_HAVE_MPI
@@ -121,7 +256,27 @@ class MpiWorld final : public World {
 
 }  // namespace
 
+std::unique_ptr<Communicator> World::take_thread_communicator() { return nullptr; }
+
 std::unique_ptr<World> make_single_world() { return std::make_unique<SingleWorld>(); }
+
+std::vector<std::unique_ptr<World>> make_thread_worlds(int n, World& process) {
+  if (n < 1) throw std::invalid_argument("make_thread_worlds: need at least one rank");
+  if (process.size() != 1) {
+    throw std::invalid_argument("make_thread_worlds: the process world must have one rank");
+  }
+  auto meet = std::make_shared<ThreadRendezvous>(n);
+  // No deadline of its own: the harness watchdog (-T) catches a hung call.
+  ThreadRunOptions topts;
+  topts.timeout_s = std::numeric_limits<double>::infinity();
+  std::vector<std::unique_ptr<Communicator>> comms = make_thread_communicators(n, topts);
+  std::vector<std::unique_ptr<World>> out;
+  for (int r = 0; r < n; ++r) {
+    out.push_back(std::make_unique<ThreadWorld>(meet, r, process,
+                                                std::move(comms[static_cast<std::size_t>(r)])));
+  }
+  return out;
+}
 
 std::unique_ptr<World> make_world(int* argc, char*** argv) {
 #if FB_HAVE_MPI

@@ -1,6 +1,6 @@
 // The control plane every backend and the harness share: who am I, how many of us, barrier and
 // the few small reductions the harness needs (times, error flags). MPI_COMM_WORLD when built with
-// MPI and launched by mpirun; a single rank otherwise.
+// MPI and launched by mpirun; the threads of one process with -g N; a single rank otherwise.
 #pragma once
 
 #include <memory>
@@ -8,6 +8,8 @@
 #include <vector>
 
 namespace fb {
+
+class Communicator;
 
 class World {
  public:
@@ -34,6 +36,9 @@ class World {
   // A communicator of its own (MPI_Comm*) for the watchdog thread's status queries, so they never
   // match the measured traffic; null without MPI or when MPI lacks MPI_THREAD_MULTIPLE.
   virtual void* watchdog_comm() { return nullptr; }
+  // Ranks that are threads of one process: this rank's point-to-point communicator over shared
+  // memory (for the own backend on host buffers), handed over once; null for other worlds.
+  virtual std::unique_ptr<Communicator> take_thread_communicator();
 };
 
 // MPI world if the binary was built with MPI (initialises MPI with MPI_THREAD_MULTIPLE when
@@ -41,5 +46,10 @@ class World {
 std::unique_ptr<World> make_world(int* argc, char*** argv);
 // A single-rank world (no MPI), for tests and non-collective subcommands.
 std::unique_ptr<World> make_single_world();
+// `n` ranks as `n` threads of one process (-g N): element i is rank i, to be used by one thread
+// only. Their control-plane calls meet in shared memory; abort() and library_version() are those
+// of `process`, a single-rank world that must outlive them. Destroying one while others wait in
+// a call (its thread failed or finished early) makes their call throw instead of hang.
+std::vector<std::unique_ptr<World>> make_thread_worlds(int n, World& process);
 
 }  // namespace fb

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -127,6 +128,324 @@ class InterruptFlusher {
   std::thread thread_;
 };
 
+// What a rank shares with the other ranks of its process. A rank per process (mpirun, or one
+// rank alone) owns the process; with -g N only rank 0's thread does.
+struct RankContext {
+  bool owns_process = true;  // installs the signal handlers that flush partial results
+  BindScope bind_scope = BindScope::kProcess;
+  WatchdogGroup* watchdogs = nullptr;  // set when the ranks are threads of one process
+};
+
+// One rank's run: checks, backend, sweep, reports (rank 0). Every early return is agreed by all
+// ranks, so none is left waiting in a control-plane call.
+int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
+  const bool root_rank = world.rank() == 0;
+  auto say = [&](const std::string& line) {
+    if (root_rank) std::fprintf(stderr, "fabricbench: %s\n", line.c_str());
+  };
+  if (opts.root >= world.size()) {
+    say("-r/--root " + std::to_string(opts.root) + " is not a rank (the job has " +
+        std::to_string(world.size()) + " ranks)");
+    return 2;
+  }
+
+  // Output files are checked before anything runs, so a typo costs nothing.
+  std::string path_error;
+  if (root_rank) {
+    for (const std::string* p : {&opts.json_path, &opts.csv_path}) {
+      if (!p->empty() && path_error.empty()) path_error = check_output_path(*p);
+    }
+  }
+  if (any_rank_failed(world, !path_error.empty())) {
+    say(path_error);
+    return 2;
+  }
+
+  const DeviceDecision device = choose_device(opts.device);
+  if (any_rank_failed(world, !device.error.empty())) {
+    say(device.error);
+    return 2;
+  }
+  const bool device_buffers = device.kind == DeviceKind::kCuda;
+
+  const SweepPlan plan = plan_sweep(opts, world.size(), device_buffers);
+  const std::string mem_error = check_memory(plan, world.local_size(), available_memory_bytes());
+  if (any_rank_failed(world, !mem_error.empty())) {
+    say(mem_error);
+    return 2;
+  }
+  // Device buffers: refused before cudaMalloc, with the numbers, like host memory above.
+  std::string dev_mem_error;
+  if (device_buffers) {
+    try {
+      const int count = probe_gpus().count;
+      const int dev = gpu_for_local_rank(world.local_rank(), count);
+      const int per_gpu = (world.local_size() + count - 1) / count;
+      dev_mem_error = check_device_memory(plan, per_gpu, gpu_info(dev).memory_bytes);
+    } catch (const std::exception& e) {
+      dev_mem_error = e.what();
+    }
+  }
+  if (any_rank_failed(world, !dev_mem_error.empty())) {
+    if (!dev_mem_error.empty()) {
+      std::fprintf(stderr, "fabricbench: rank %d: %s\n", world.rank(), dev_mem_error.c_str());
+    }
+    return 2;
+  }
+
+  BindResult bind;
+  if (opts.bind) {
+    // In CUDA mode a rank runs on the cores nearest its GPU.
+    std::string gpu_bus;
+    if (device_buffers) {
+      try {
+        const int dev = gpu_for_local_rank(world.local_rank(), probe_gpus().count);
+        if (dev >= 0) gpu_bus = gpu_pci_bus_id(dev);
+      } catch (const std::exception&) {
+        gpu_bus.clear();  // bind to a core instead; bind_rank says why in the metadata
+      }
+    }
+    bind = bind_rank(world.local_rank(), world.local_size(), gpu_bus, ctx.bind_scope);
+  } else {
+    bind.description = "not bound (--no-bind)";
+  }
+
+  BackendOptions bopts;
+  bopts.device = device.kind;
+  bopts.algo = opts.algo;
+  bopts.blocking = opts.blocking;
+  bopts.cuda_graph = opts.cuda_graph;
+  std::unique_ptr<Backend> backend;
+  std::string backend_error;
+  try {
+    backend = find_backend(opts.backend)->make(world, bopts);
+    if (!backend->supports(*opts.collective)) {
+      backend_error = "backend " + opts.backend + " does not support " + opts.collective->name;
+    }
+  } catch (const std::exception& e) {
+    backend_error = e.what();
+  }
+  if (any_rank_failed(world, !backend_error.empty())) {
+    if (!backend_error.empty()) {
+      std::fprintf(stderr, "fabricbench: rank %d: %s\n", world.rank(), backend_error.c_str());
+    }
+    return 2;
+  }
+
+  // Metadata: what ran, where, with what.
+  nlohmann::json meta;
+  meta["tool"] = "fabricbench";
+  meta["version"] = FB_VERSION;
+  meta["git_commit"] = FB_GIT_COMMIT;
+  meta["build_type"] = FB_BUILD_TYPE;
+  meta["command_line"] = opts.argv;
+  meta["start_time"] = utc_now();
+  meta["collective"] = opts.collective->name;
+  meta["backend"] = backend->name();
+  meta["algorithm"] = opts.backend == "own" ? opts.algo : "library";
+  meta["device"] = device_buffers ? "cuda" : "cpu";
+  meta["device_reason"] = device.reason;
+  meta["nranks"] = world.size();
+  meta["sweep"] = {{"minbytes", opts.min_bytes},
+                   {"maxbytes", opts.max_bytes},
+                   {"stepbytes", opts.step_bytes},
+                   {"stepfactor", opts.step_factor},
+                   {"iters", opts.iters},
+                   {"warmup_iters", opts.warmup_iters},
+                   {"check_iters", opts.check_iters},
+                   {"average", static_cast<int>(opts.average)},
+                   {"run_cycles", opts.run_cycles},
+                   {"timeout_s", opts.timeout_s},
+                   {"seed", opts.seed}};
+  // What else shapes the rows, so --resume can tell a matching run from another one.
+  std::vector<std::string> dtype_list, op_list;
+  for (DType d : opts.dtypes) dtype_list.emplace_back(dtype_name(d));
+  for (RedOp o : opts.ops) op_list.emplace_back(redop_name(o));
+  meta["sweep"]["dtypes"] = dtype_list;
+  meta["sweep"]["ops"] = op_list;
+  meta["sweep"]["root"] = opts.root;
+  // Only with -g, so --resume still matches files written before -g existed.
+  if (opts.gpus_per_process > 1) meta["sweep"]["gpus_per_process"] = opts.gpus_per_process;
+  meta["mpi_library"] = world.library_version();
+  meta["cuda_runtime"] = cuda_runtime_version();
+  meta["cuda_driver"] = cuda_driver_version();
+  nlohmann::json backend_meta = nlohmann::json::object();
+  backend->describe(backend_meta);
+  meta["backend_info"] = backend_meta;
+  const std::string device_name = device_buffers ? "cuda" : "cpu";
+  const std::vector<std::string> hosts = world.allgather_string(hostname());
+  const std::vector<std::string> cpusets = world.allgather_string(current_cpuset());
+  const std::vector<std::string> binds = world.allgather_string(bind.description);
+  const std::vector<std::string> pids = world.allgather_string(std::to_string(getpid()));
+  nlohmann::json ranks = nlohmann::json::array();
+  for (int r = 0; r < world.size(); ++r) {
+    const auto i = static_cast<std::size_t>(r);
+    ranks.push_back({{"rank", r},
+                     {"host", hosts[i]},
+                     {"pid", std::stoll(pids[i])},
+                     {"device", device_name},
+                     {"cpuset", cpusets[i]},
+                     {"binding", binds[i]}});
+  }
+  meta["ranks"] = ranks;
+  if (root_rank) meta["machine"] = machine_summary();
+
+  // --resume: rank 0 reads the interrupted run's rows; every rank skips that many steps.
+  std::vector<SizeResult> resumed;
+  if (!opts.resume_path.empty()) {
+    std::string resume_error;
+    if (root_rank) {
+      try {
+        resumed = load_resume_rows(opts.resume_path, meta, opts, world.size());
+      } catch (const std::exception& e) {
+        resume_error = e.what();
+      }
+    }
+    if (any_rank_failed(world, !resume_error.empty())) {
+      say(resume_error);
+      return 2;
+    }
+    double steps = static_cast<double>(resumed.size());
+    world.allreduce_max(&steps, 1);
+    opts.resume_steps = static_cast<std::size_t>(steps);
+    meta["resumed_from"] = {{"file", opts.resume_path}, {"sizes", opts.resume_steps}};
+  }
+
+  std::vector<std::unique_ptr<Reporter>> reporters;
+  if (root_rank) {
+    std::fprintf(stdout, "# %s\n", device.reason.c_str());
+    if (opts.gpus_per_process > 1) {
+      std::fprintf(stdout, "# -g %d: %d ranks as threads of this process%s\n",
+                   opts.gpus_per_process, opts.gpus_per_process,
+                   device_buffers ? ", one GPU each" : " (host buffers)");
+    }
+    reporters.push_back(make_console_reporter(stdout, !opts.quiet_header));
+    if (!opts.json_path.empty()) reporters.push_back(make_json_reporter(opts.json_path));
+    if (!opts.csv_path.empty()) reporters.push_back(make_csv_reporter(opts.csv_path));
+    for (auto& r : reporters) r->begin(meta);
+  }
+
+  WatchdogOptions wopts;
+  wopts.timeout_s = opts.timeout_s;
+  wopts.group = ctx.watchdogs;
+  Watchdog watchdog(world, wopts);
+  RunSummary summary;
+  std::string run_error;
+  std::mutex reporters_mu;
+  SummaryBuilder rows_so_far;
+  if (root_rank && !resumed.empty()) {
+    std::fprintf(stdout, "# resumed: %zu sizes from %s\n", resumed.size(),
+                 opts.resume_path.c_str());
+  }
+  for (const SizeResult& row : resumed) {
+    rows_so_far.add(row);
+    for (auto& r : reporters) r->add(row);
+  }
+  resumed.clear();
+  resumed.shrink_to_fit();
+  {
+    // Signal handlers are the process's: installed once, by the rank that owns it.
+    std::optional<InterruptFlusher> flusher;
+    if (ctx.owns_process) flusher.emplace(world, reporters_mu, reporters, rows_so_far);
+    try {
+      summary =
+          run_sweep(opts, *backend, world, &watchdog, device_buffers, [&](const SizeResult& row) {
+            std::lock_guard<std::mutex> lock(reporters_mu);
+            rows_so_far.add(row);
+            for (auto& r : reporters) r->add(row);
+          });
+    } catch (const std::exception& e) {
+      run_error = e.what();
+    }
+  }
+  if (!run_error.empty()) {
+    // A rank that fails mid-sweep cannot rejoin the others' collectives: end the job.
+    std::fprintf(stderr, "fabricbench: rank %d: %s\n", world.rank(), run_error.c_str());
+    world.abort(3);
+  }
+  // Over every row, resumed ones included.
+  summary = rows_so_far.summary(summary.complete);
+  summary.end_time = utc_now();
+  try {
+    std::lock_guard<std::mutex> lock(reporters_mu);
+    for (auto& r : reporters) r->finish(summary);
+  } catch (const std::exception& e) {
+    say(std::string("writing results failed: ") + e.what());
+    return 3;
+  }
+  if (summary.wrong_total > 0) {
+    say(std::to_string(summary.wrong_total) + " wrong elements: results are not correct");
+    return 1;
+  }
+  return 0;
+}
+
+// Whether -g N can run here: one process (no mpirun), and a GPU per rank when the ranks use GPUs.
+// Empty when it can, else the one-line reason.
+std::string check_rank_threads(const World& process, const RunOptions& opts) {
+  const int n = opts.gpus_per_process;
+  const std::string g = "-g " + std::to_string(n);
+  if (process.size() > 1) {
+    return g +
+           " > 1 runs without mpirun (one process, a thread per rank); use mpirun -np P with "
+           "-g 1";
+  }
+  if (opts.device == DeviceChoice::kCpu) return "";  // own backend on host buffers
+  const GpuProbe probe = probe_gpus();
+  if (probe.count >= n) return "";
+  if (probe.count == 0 && opts.device == DeviceChoice::kAuto && opts.backend != "nccl") return "";
+  const std::string have = probe.count == 0 ? "none usable (" + probe.reason + ")"
+                                            : std::to_string(probe.count) + " visible";
+  return g + " needs " + std::to_string(n) + " GPUs (one per rank); this machine has " + have;
+}
+
+// -g N: ranks 0..N-1 as threads of this process, rank 0 on the calling thread (the one that set
+// up MPI, if the build has it). Returns the first non-zero exit code of any rank.
+int run_rank_threads(World& process, const RunOptions& opts) {
+  const int n = opts.gpus_per_process;
+  std::vector<std::unique_ptr<World>> worlds = make_thread_worlds(n, process);
+  WatchdogGroup watchdogs(n);
+  std::vector<int> codes(static_cast<std::size_t>(n), 0);
+  std::vector<std::string> errors(static_cast<std::size_t>(n));
+  auto run = [&](int r) {
+    const auto i = static_cast<std::size_t>(r);
+    RankContext ctx;
+    ctx.owns_process = r == 0;
+    ctx.bind_scope = BindScope::kThread;
+    ctx.watchdogs = &watchdogs;
+    try {
+      codes[i] = run_rank(*worlds[i], opts, ctx);
+    } catch (const std::exception& e) {
+      errors[i] = e.what();
+      codes[i] = 3;
+    }
+    worlds[i].reset();  // ranks still waiting on this one fail instead of hanging
+  };
+  std::vector<std::thread> threads;
+  for (int r = 1; r < n; ++r) threads.emplace_back(run, r);
+  run(0);
+  for (auto& t : threads) t.join();
+  // The cause, not the other ranks' echo of a rank that left.
+  std::string first, echo;
+  for (int r = 0; r < n; ++r) {
+    const std::string& e = errors[static_cast<std::size_t>(r)];
+    if (e.empty()) continue;
+    const std::string line = "rank " + std::to_string(r) + ": " + e;
+    if (e.find("left the job") == std::string::npos) {
+      if (first.empty()) first = line;
+    } else if (echo.empty()) {
+      echo = line;
+    }
+  }
+  if (!first.empty() || !echo.empty()) {
+    std::fprintf(stderr, "fabricbench: %s\n", (first.empty() ? echo : first).c_str());
+  }
+  for (int c : codes) {
+    if (c != 0) return c;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int cmd_collective(int argc, char** argv) {
@@ -151,231 +470,15 @@ int cmd_collective(int argc, char** argv) {
     if (root_rank) std::fputs(format_algorithm_list().c_str(), stdout);
     return 0;
   }
-  if (opts.root >= world->size()) {
-    say("-r/--root " + std::to_string(opts.root) + " is not a rank (the job has " +
-        std::to_string(world->size()) + " ranks)");
-    return 2;
-  }
-
-  // Output files are checked before anything runs, so a typo costs nothing.
-  std::string path_error;
-  if (root_rank) {
-    for (const std::string* p : {&opts.json_path, &opts.csv_path}) {
-      if (!p->empty() && path_error.empty()) path_error = check_output_path(*p);
-    }
-  }
-  if (any_rank_failed(*world, !path_error.empty())) {
-    say(path_error);
-    return 2;
-  }
-
-  const DeviceDecision device = choose_device(opts.device);
-  if (any_rank_failed(*world, !device.error.empty())) {
-    say(device.error);
-    return 2;
-  }
-  const bool device_buffers = device.kind == DeviceKind::kCuda;
-
-  const SweepPlan plan = plan_sweep(opts, world->size(), device_buffers);
-  const std::string mem_error = check_memory(plan, world->local_size(), available_memory_bytes());
-  if (any_rank_failed(*world, !mem_error.empty())) {
-    say(mem_error);
-    return 2;
-  }
-  // Device buffers: refused before cudaMalloc, with the numbers, like host memory above.
-  std::string dev_mem_error;
-  if (device_buffers) {
-    try {
-      const int count = probe_gpus().count;
-      const int dev = gpu_for_local_rank(world->local_rank(), opts.gpus_per_process, count);
-      const int per_gpu = (world->local_size() * opts.gpus_per_process + count - 1) / count;
-      dev_mem_error = check_device_memory(plan, per_gpu, gpu_info(dev).memory_bytes);
-    } catch (const std::exception& e) {
-      dev_mem_error = e.what();
-    }
-  }
-  if (any_rank_failed(*world, !dev_mem_error.empty())) {
-    if (!dev_mem_error.empty()) {
-      std::fprintf(stderr, "fabricbench: rank %d: %s\n", world->rank(), dev_mem_error.c_str());
-    }
-    return 2;
-  }
-
-  BindResult bind;
-  if (opts.bind) {
-    // In CUDA mode a rank runs on the cores nearest its GPU.
-    std::string gpu_bus;
-    if (device_buffers) {
-      try {
-        const int dev =
-            gpu_for_local_rank(world->local_rank(), opts.gpus_per_process, probe_gpus().count);
-        if (dev >= 0) gpu_bus = gpu_pci_bus_id(dev);
-      } catch (const std::exception&) {
-        gpu_bus.clear();  // bind to a core instead; bind_rank says why in the metadata
-      }
-    }
-    bind = bind_rank(world->local_rank(), world->local_size(), gpu_bus);
-  } else {
-    bind.description = "not bound (--no-bind)";
-  }
-
-  BackendOptions bopts;
-  bopts.device = device.kind;
-  bopts.algo = opts.algo;
-  bopts.blocking = opts.blocking;
-  bopts.cuda_graph = opts.cuda_graph;
-  bopts.gpus_per_process = opts.gpus_per_process;
-  std::unique_ptr<Backend> backend;
-  std::string backend_error;
-  try {
-    backend = find_backend(opts.backend)->make(*world, bopts);
-    if (!backend->supports(*opts.collective)) {
-      backend_error = "backend " + opts.backend + " does not support " + opts.collective->name;
-    }
-  } catch (const std::exception& e) {
-    backend_error = e.what();
-  }
-  if (any_rank_failed(*world, !backend_error.empty())) {
-    if (!backend_error.empty()) {
-      std::fprintf(stderr, "fabricbench: rank %d: %s\n", world->rank(), backend_error.c_str());
-    }
-    return 2;
-  }
-
-  // Metadata: what ran, where, with what.
-  nlohmann::json meta;
-  meta["tool"] = "fabricbench";
-  meta["version"] = FB_VERSION;
-  meta["git_commit"] = FB_GIT_COMMIT;
-  meta["build_type"] = FB_BUILD_TYPE;
-  meta["command_line"] = opts.argv;
-  meta["start_time"] = utc_now();
-  meta["collective"] = opts.collective->name;
-  meta["backend"] = backend->name();
-  meta["algorithm"] = opts.backend == "own" ? opts.algo : "library";
-  meta["device"] = device_buffers ? "cuda" : "cpu";
-  meta["device_reason"] = device.reason;
-  meta["nranks"] = world->size();
-  meta["sweep"] = {{"minbytes", opts.min_bytes},
-                   {"maxbytes", opts.max_bytes},
-                   {"stepbytes", opts.step_bytes},
-                   {"stepfactor", opts.step_factor},
-                   {"iters", opts.iters},
-                   {"warmup_iters", opts.warmup_iters},
-                   {"check_iters", opts.check_iters},
-                   {"average", static_cast<int>(opts.average)},
-                   {"run_cycles", opts.run_cycles},
-                   {"timeout_s", opts.timeout_s},
-                   {"seed", opts.seed}};
-  // What else shapes the rows, so --resume can tell a matching run from another one.
-  std::vector<std::string> dtype_list, op_list;
-  for (DType d : opts.dtypes) dtype_list.emplace_back(dtype_name(d));
-  for (RedOp o : opts.ops) op_list.emplace_back(redop_name(o));
-  meta["sweep"]["dtypes"] = dtype_list;
-  meta["sweep"]["ops"] = op_list;
-  meta["sweep"]["root"] = opts.root;
-  meta["mpi_library"] = world->library_version();
-  meta["cuda_runtime"] = cuda_runtime_version();
-  meta["cuda_driver"] = cuda_driver_version();
-  nlohmann::json backend_meta = nlohmann::json::object();
-  backend->describe(backend_meta);
-  meta["backend_info"] = backend_meta;
-  const std::string device_name = device_buffers ? "cuda" : "cpu";
-  const std::vector<std::string> hosts = world->allgather_string(hostname());
-  const std::vector<std::string> cpusets = world->allgather_string(current_cpuset());
-  const std::vector<std::string> binds = world->allgather_string(bind.description);
-  const std::vector<std::string> pids = world->allgather_string(std::to_string(getpid()));
-  nlohmann::json ranks = nlohmann::json::array();
-  for (int r = 0; r < world->size(); ++r) {
-    const auto i = static_cast<std::size_t>(r);
-    ranks.push_back({{"rank", r},
-                     {"host", hosts[i]},
-                     {"pid", std::stoll(pids[i])},
-                     {"device", device_name},
-                     {"cpuset", cpusets[i]},
-                     {"binding", binds[i]}});
-  }
-  meta["ranks"] = ranks;
-  if (root_rank) meta["machine"] = machine_summary();
-
-  // --resume: rank 0 reads the interrupted run's rows; every rank skips that many steps.
-  std::vector<SizeResult> resumed;
-  if (!opts.resume_path.empty()) {
-    std::string resume_error;
-    if (root_rank) {
-      try {
-        resumed = load_resume_rows(opts.resume_path, meta, opts, world->size());
-      } catch (const std::exception& e) {
-        resume_error = e.what();
-      }
-    }
-    if (any_rank_failed(*world, !resume_error.empty())) {
-      say(resume_error);
+  if (opts.gpus_per_process > 1) {
+    const std::string error = check_rank_threads(*world, opts);
+    if (!error.empty()) {
+      say(error);
       return 2;
     }
-    double steps = static_cast<double>(resumed.size());
-    world->allreduce_max(&steps, 1);
-    opts.resume_steps = static_cast<std::size_t>(steps);
-    meta["resumed_from"] = {{"file", opts.resume_path}, {"sizes", opts.resume_steps}};
+    return run_rank_threads(*world, opts);
   }
-
-  std::vector<std::unique_ptr<Reporter>> reporters;
-  if (root_rank) {
-    std::fprintf(stdout, "# %s\n", device.reason.c_str());
-    reporters.push_back(make_console_reporter(stdout, !opts.quiet_header));
-    if (!opts.json_path.empty()) reporters.push_back(make_json_reporter(opts.json_path));
-    if (!opts.csv_path.empty()) reporters.push_back(make_csv_reporter(opts.csv_path));
-    for (auto& r : reporters) r->begin(meta);
-  }
-
-  Watchdog watchdog(*world, opts.timeout_s);
-  RunSummary summary;
-  std::string run_error;
-  std::mutex reporters_mu;
-  SummaryBuilder rows_so_far;
-  if (root_rank && !resumed.empty()) {
-    std::fprintf(stdout, "# resumed: %zu sizes from %s\n", resumed.size(),
-                 opts.resume_path.c_str());
-  }
-  for (const SizeResult& row : resumed) {
-    rows_so_far.add(row);
-    for (auto& r : reporters) r->add(row);
-  }
-  resumed.clear();
-  resumed.shrink_to_fit();
-  {
-    InterruptFlusher flusher(*world, reporters_mu, reporters, rows_so_far);
-    try {
-      summary =
-          run_sweep(opts, *backend, *world, &watchdog, device_buffers, [&](const SizeResult& row) {
-            std::lock_guard<std::mutex> lock(reporters_mu);
-            rows_so_far.add(row);
-            for (auto& r : reporters) r->add(row);
-          });
-    } catch (const std::exception& e) {
-      run_error = e.what();
-    }
-  }
-  if (!run_error.empty()) {
-    // A rank that fails mid-sweep cannot rejoin the others' collectives: end the job.
-    std::fprintf(stderr, "fabricbench: rank %d: %s\n", world->rank(), run_error.c_str());
-    world->abort(3);
-  }
-  // Over every row, resumed ones included.
-  summary = rows_so_far.summary(summary.complete);
-  summary.end_time = utc_now();
-  try {
-    std::lock_guard<std::mutex> lock(reporters_mu);
-    for (auto& r : reporters) r->finish(summary);
-  } catch (const std::exception& e) {
-    say(std::string("writing results failed: ") + e.what());
-    return 3;
-  }
-  if (summary.wrong_total > 0) {
-    say(std::to_string(summary.wrong_total) + " wrong elements: results are not correct");
-    return 1;
-  }
-  return 0;
+  return run_rank(*world, std::move(opts), RankContext{});
 }
 
 }  // namespace fb

@@ -216,7 +216,8 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   app.add_option("-T,--timeout", o.timeout_s,
                  "seconds before a collective counts as hung (0: no watchdog)");
   app.add_option("-G,--cudagraph", o.cuda_graph, "capture the timed loop in a CUDA graph (0/1)");
-  app.add_option("-g,--ngpus", o.gpus_per_process, "GPUs per process (nccl backend)");
+  app.add_option("-g,--ngpus", o.gpus_per_process,
+                 "ranks in this one process, a thread and a GPU each (nccl, own; no mpirun)");
   app.add_option("--backend", o.backend, "mpi, nccl or own");
   app.add_option("--algo", o.algo, "algorithm for --backend own (auto, list, or a name)");
   app.add_option("--device", device, "auto, cpu or cuda");
@@ -313,6 +314,18 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   }
   if (backend->make == nullptr) {
     return fail("backend " + quote_arg(o.backend) + " is not available: " + backend->unavailable);
+  }
+  if (o.gpus_per_process > 1 && o.backend == "mpi") {
+    return fail("-g/--ngpus " + std::to_string(o.gpus_per_process) +
+                " runs ranks as threads of one process, for --backend nccl or own; MPI ranks are "
+                "processes (mpirun -np N)");
+  }
+  if (o.gpus_per_process > 1 && o.backend == "nccl" && o.device == DeviceChoice::kCpu) {
+    return fail("-g/--ngpus " + std::to_string(o.gpus_per_process) +
+                " with --backend nccl needs GPUs, not --device cpu");
+  }
+  if (o.gpus_per_process > kMaxRankThreads) {
+    return fail("-g/--ngpus must be at most " + std::to_string(kMaxRankThreads));
   }
   if (o.algo != "auto" && o.backend != "own" && o.algo != "list") {
     return fail("--algo applies to --backend own only");

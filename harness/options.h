@@ -38,7 +38,7 @@ struct RunOptions {
   std::string algo = "auto";
   DeviceChoice device = DeviceChoice::kAuto;
   bool cuda_graph = false;   // -G
-  int gpus_per_process = 1;  // -g
+  int gpus_per_process = 1;  // -g: ranks run as threads of this process (one GPU each)
   std::string json_path;
   std::string csv_path;
   bool bind = true;  // --no-bind turns it off
@@ -48,6 +48,9 @@ struct RunOptions {
   std::size_t resume_steps = 0;   // sweep steps already measured (set from resume_path)
   std::vector<std::string> argv;  // the command line as given, for the metadata
 };
+
+// -g above this is a typo (a thread and a GPU per rank).
+constexpr int kMaxRankThreads = 1024;
 
 struct ParseOutcome {
   std::optional<RunOptions> options;  // set on success

@@ -405,7 +405,9 @@ nlohmann::json machine_summary() {
   return m;
 }
 
-BindResult bind_rank(int local_rank, int local_size, const std::string& gpu_pci_bus_id) {
+BindResult bind_rank(int local_rank, int local_size, const std::string& gpu_pci_bus_id,
+                     BindScope scope) {
+  const int how = scope == BindScope::kThread ? HWLOC_CPUBIND_THREAD : HWLOC_CPUBIND_PROCESS;
   BindResult r;
   Topology topo(!gpu_pci_bus_id.empty());
   if (topo.get() == nullptr) {
@@ -418,7 +420,7 @@ BindResult bind_rank(int local_rank, int local_size, const std::string& gpu_pci_
   if (!gpu_pci_bus_id.empty()) {
     hwloc_obj_t pci = hwloc_get_pcidev_by_busidstring(t, gpu_pci_bus_id.c_str());
     hwloc_obj_t near = pci == nullptr ? nullptr : hwloc_get_non_io_ancestor_obj(t, pci);
-    if (near != nullptr && hwloc_set_cpubind(t, near->cpuset, HWLOC_CPUBIND_PROCESS) == 0) {
+    if (near != nullptr && hwloc_set_cpubind(t, near->cpuset, how) == 0) {
       r.bound = true;
       r.cpuset = current_cpuset();
       r.description = "cores near GPU " + gpu_pci_bus_id + " (local rank " +
@@ -437,7 +439,7 @@ BindResult bind_rank(int local_rank, int local_size, const std::string& gpu_pci_
   // Round-robin: local rank i on core i mod cores, so oversubscription shares cores evenly.
   const int core_index = local_rank % ncores;
   hwloc_obj_t core = hwloc_get_obj_by_type(t, HWLOC_OBJ_CORE, static_cast<unsigned>(core_index));
-  if (core == nullptr || hwloc_set_cpubind(t, core->cpuset, HWLOC_CPUBIND_PROCESS) != 0) {
+  if (core == nullptr || hwloc_set_cpubind(t, core->cpuset, how) != 0) {
     r.cpuset = current_cpuset();
     r.description = "not bound: binding to core " + std::to_string(core_index) + " failed" + note;
     return r;
@@ -465,7 +467,8 @@ nlohmann::json machine_summary() {
   return m;
 }
 
-BindResult bind_rank(int local_rank, int local_size, const std::string& gpu_pci_bus_id) {
+BindResult bind_rank(int local_rank, int local_size, const std::string& gpu_pci_bus_id,
+                     BindScope) {  // sched_setaffinity(0) binds the calling thread either way
   // Without hwloc the core structure is unknown: one logical CPU per local rank, round-robin over
   // the CPUs of the machine (not this process's affinity, which a launcher may have narrowed
   // already). GPU locality needs hwloc.

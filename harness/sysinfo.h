@@ -15,11 +15,16 @@ struct BindResult {
   std::string description;  // "core 0 (local rank 0 of 2)", or why it was not bound
 };
 
+// Who a binding applies to: the whole process (a rank per process), or only the calling thread
+// and those it creates later (ranks that are threads of one process, -g N).
+enum class BindScope { kProcess, kThread };
+
 // Binds the calling process to one core per local rank, round-robin over the cores (or to the
 // cores nearest `gpu_pci_bus_id`, e.g. "0000:04:00.0", if not empty) with hwloc. Never fails the
 // run: when binding is impossible the reason is returned. Without hwloc: one logical CPU per
 // local rank for the calling thread and those it creates later, so call it early.
-BindResult bind_rank(int local_rank, int local_size, const std::string& gpu_pci_bus_id);
+BindResult bind_rank(int local_rank, int local_size, const std::string& gpu_pci_bus_id,
+                     BindScope scope = BindScope::kProcess);
 
 // "0-3,8,10-11" from integers in any order (CPU lists, rank lists), as Linux and hwloc write them.
 std::string format_ranges(std::vector<int> values);

@@ -226,6 +226,36 @@ struct Watchdog::Mpi {
 struct Watchdog::Mpi {};
 #endif
 
+void WatchdogGroup::join(Watchdog* w) {
+  std::lock_guard<std::mutex> lock(mu_);
+  members_.push_back(w);
+}
+
+void WatchdogGroup::leave(Watchdog* w) {
+  std::lock_guard<std::mutex> lock(mu_);
+  members_.erase(std::remove(members_.begin(), members_.end(), w), members_.end());
+}
+
+std::vector<RankStatus> WatchdogGroup::others(const Watchdog* self) {
+  std::vector<RankStatus> out;
+  for (int r = 0; r < nranks_; ++r) {
+    RankStatus s;
+    s.rank = r;
+    out.push_back(s);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Watchdog* w : members_) {
+    if (w == self) continue;
+    RankStatus s = w->self_status();
+    if (s.rank >= 0 && s.rank < nranks_) out[static_cast<std::size_t>(s.rank)] = std::move(s);
+  }
+  const int me = self->world_.rank();
+  out.erase(
+      std::remove_if(out.begin(), out.end(), [me](const RankStatus& s) { return s.rank == me; }),
+      out.end());
+  return out;
+}
+
 Watchdog::Watchdog(World& world, double timeout_s)
     : Watchdog(world, [timeout_s] {
         WatchdogOptions o;
@@ -243,6 +273,7 @@ Watchdog::Watchdog(World& world, WatchdogOptions options)
       world_.abort(opts_.exit_code);
     };
   }
+  if (opts_.group != nullptr) opts_.group->join(this);
 #if FB_HAVE_MPI
   if (void* comm = world_.watchdog_comm(); comm != nullptr && world_.size() > 1) {
     mpi_ = new Mpi(*static_cast<MPI_Comm*>(comm));
@@ -252,6 +283,8 @@ Watchdog::Watchdog(World& world, WatchdogOptions options)
 }
 
 Watchdog::~Watchdog() {
+  // First, so a peer's report never reads this one while it goes away.
+  if (opts_.group != nullptr && thread_.joinable()) opts_.group->leave(this);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -307,6 +340,13 @@ void Watchdog::loop() {
 
 void Watchdog::handle_timeout() {
   const RankStatus self = self_status();
+  if (opts_.group != nullptr) {
+    // One message per job: a rank-thread that times out after another leaves it to that one.
+    if (opts_.group->claim_report()) {
+      opts_.on_timeout(describe_timeout(self, opts_.timeout_s, opts_.group->others(this), true));
+    }
+    return;
+  }
 #if FB_HAVE_MPI
   if (mpi_ != nullptr) {
     Mpi& m = *mpi_;

@@ -8,7 +8,8 @@
 // with its call count and phase. The rank whose deadline expires first asks every other rank,
 // waits a grace period, and reports who answered from which call and who did not answer (a
 // stopped, hung or dead process). Ranks count the same calls in the same order, so equal counts
-// mean "in the same collective". Without that communicator only the local view is reported.
+// mean "in the same collective". Ranks that are threads of one process (-g N) read each other's
+// state through a WatchdogGroup instead. Without either only the local view is reported.
 #pragma once
 
 #include <atomic>
@@ -39,6 +40,31 @@ struct RankStatus {
 std::string describe_timeout(const RankStatus& self, double timeout_s,
                              const std::vector<RankStatus>& others, bool others_known);
 
+class Watchdog;
+
+// The watchdogs of ranks that are threads of one process (-g N): the one whose deadline passes
+// reads the others' state directly, and only the first to time out reports.
+class WatchdogGroup {
+ public:
+  explicit WatchdogGroup(int nranks) : nranks_(nranks) {}
+  WatchdogGroup(const WatchdogGroup&) = delete;
+  WatchdogGroup& operator=(const WatchdogGroup&) = delete;
+
+ private:
+  friend class Watchdog;
+  void join(Watchdog* w);
+  void leave(Watchdog* w);
+  // True for the first caller only.
+  bool claim_report() { return !reported_.exchange(true); }
+  // Every rank but `self`; ranks without a live watchdog did not answer.
+  std::vector<RankStatus> others(const Watchdog* self);
+
+  int nranks_;
+  std::mutex mu_;
+  std::vector<Watchdog*> members_;
+  std::atomic<bool> reported_{false};
+};
+
 struct WatchdogOptions {
   double timeout_s = 300;  // <= 0 disables the watchdog
   double poll_s = 0.1;     // how often the thread checks the deadline and answers queries
@@ -47,6 +73,8 @@ struct WatchdogOptions {
   // Gets the message and ends the job. Default: the message on stderr, then world.abort(1).
   // Tests inject their own; if it returns, the watchdog goes quiet for good.
   std::function<void(const std::string& message)> on_timeout;
+  // Set when the ranks are threads of one process; must outlive the watchdog.
+  WatchdogGroup* group = nullptr;
 };
 
 class Watchdog final : public CallObserver {
@@ -66,6 +94,7 @@ class Watchdog final : public CallObserver {
   void end_call() override;
 
  private:
+  friend class WatchdogGroup;
   struct Mpi;  // the query protocol's state; defined only in MPI builds
   void loop();
   RankStatus self_status();

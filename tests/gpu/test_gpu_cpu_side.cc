@@ -107,11 +107,10 @@ TEST(SharedFunctors, IntegerSumWraps) {
 }
 
 TEST(GpuSelection, LocalRanksSpreadOverDevices) {
-  EXPECT_EQ(gpu_for_local_rank(0, 1, 8), 0);
-  EXPECT_EQ(gpu_for_local_rank(7, 1, 8), 7);
-  EXPECT_EQ(gpu_for_local_rank(9, 1, 8), 1);
-  EXPECT_EQ(gpu_for_local_rank(3, 2, 8), 6);
-  EXPECT_EQ(gpu_for_local_rank(0, 1, 0), -1);
+  EXPECT_EQ(gpu_for_local_rank(0, 8), 0);
+  EXPECT_EQ(gpu_for_local_rank(7, 8), 7);
+  EXPECT_EQ(gpu_for_local_rank(9, 8), 1);
+  EXPECT_EQ(gpu_for_local_rank(0, 0), -1);
 }
 
 TEST(GpuDetection, AnswersWithACountOrAReason) {

@@ -155,5 +155,22 @@ TEST(Options, BadInputsGiveOneClearLine) {
             std::string::npos);
 }
 
+TEST(Options, RankThreadsNeedABackendThatRunsThem) {
+  // -g N runs N ranks as threads: the nccl and own backends can, MPI ranks are processes.
+  EXPECT_NE(error_of({"all_reduce", "-g", "2"}).find("MPI ranks are processes"), std::string::npos);
+  EXPECT_NE(error_of({"all_reduce", "-g", "0"}).find("at least 1"), std::string::npos);
+  EXPECT_NE(error_of({"all_reduce", "-g", "2000", "--backend", "own"}).find("at most 1024"),
+            std::string::npos);
+  const ParseOutcome own = parse({"all_reduce", "-g", "3", "--backend", "own", "--device", "cpu"});
+  ASSERT_TRUE(own.options.has_value()) << own.output;
+  EXPECT_EQ(own.options->gpus_per_process, 3);
+  if (find_backend("nccl")->make != nullptr) {
+    EXPECT_NE(error_of({"all_reduce", "-g", "2", "--backend", "nccl", "--device", "cpu"})
+                  .find("needs GPUs, not --device cpu"),
+              std::string::npos);
+    EXPECT_TRUE(parse({"all_reduce", "-g", "8", "--backend", "nccl"}).options.has_value());
+  }
+}
+
 }  // namespace
 }  // namespace fb
