@@ -111,7 +111,8 @@ struct GroupFit {
   std::string refusal;  // why not accepted; empty when accepted
 
   // Derived, for the model: nccl-tests' bus factor of the collective at nranks, the bus
-  // bandwidth the fit tends to for large messages, and alpha per step of a ring schedule.
+  // bandwidth of large messages (the largest measured size's, net of alpha: with a cache cliff
+  // 1/beta would mix in-cache and memory-bound sizes), and alpha per step of a ring schedule.
   double bus_factor = 1;
   double busbw_asymptote_gbps = 0;
   int ring_steps = 1;
@@ -169,7 +170,7 @@ struct CalibratedOverrides {
 // Picks the group to use: the one whose label contains `select` (empty: prefer accepted
 // all_reduce groups, device cuda over cpu, more ranks, then the largest asymptotic busbw) and
 // turns it into model overrides:
-//   scaleup_gbps            = busbw asymptote x 8 (GB/s -> Gb/s; a ring's busbw is the per-link
+//   scaleup_gbps            = large-message busbw x 8 (GB/s -> Gb/s; a ring's busbw is the per-link
 //                             bandwidth, per GPU and direction)
 //   scaleup_step_latency_us = alpha / ring steps (2(p-1) for all_reduce)
 // The reduction rate and network latencies are not separable from one intra-node collective,

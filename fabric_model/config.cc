@@ -1,6 +1,7 @@
 #include "fabric_model/config.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -26,10 +27,14 @@ void reject_unknown_keys(const nlohmann::json& j, const std::vector<std::string>
 }
 
 std::string read_text_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ModelError("'" + path + "' is a directory, not a file");
   std::ifstream in(path);
   if (!in) throw ModelError("cannot open '" + path + "'");
   std::stringstream ss;
   ss << in.rdbuf();
+  if (in.bad()) throw ModelError("cannot read '" + path + "'");
   return ss.str();
 }
 

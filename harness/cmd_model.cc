@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "fabric_model/calibration.h"
 #include "fabric_model/model.h"
 
 namespace fb {
@@ -125,7 +126,7 @@ void write_new_file(const std::string& path, const std::string& text) {
 int cmd_model(int argc, char** argv) {
   CLI::App app{"Model collective time on a datacenter fabric (flow-level or analytic)", "model"};
   std::string topology = "colossus_like", collective = "all_reduce", placement = "aligned";
-  std::string traffic, json_path;
+  std::string traffic, json_path, calibration_path, calibration_group;
   std::vector<std::string> fabrics, algos, sizes, gpus_list;
   int qps = 0, seeds = 1;
   bool analytic = false;
@@ -149,6 +150,10 @@ int cmd_model(int argc, char** argv) {
   app.add_option("--network-step-latency-us", net_lat, "override: per network step");
   app.add_option("--base-latency-us", base_lat, "override: once per collective");
   app.add_option("--reduce-gbytes-per-s", reduce_rate, "override: GPU reduction rate");
+  app.add_option("--calibration", calibration_path,
+                 "fabricbench.calibration/1 file: measured parameters replace the profile's");
+  app.add_option("--calibration-group", calibration_group,
+                 "use the calibration group whose label contains this (default: best accepted)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -212,6 +217,25 @@ int cmd_model(int argc, char** argv) {
     if (base_lat >= 0) base.overrides.base_latency_us = base_lat;
     if (reduce_rate >= 0) base.overrides.gpu_reduce_gbytes_per_s = reduce_rate;
     if (base.collective == fm::Collective::kPermutation) algos = {"ring"};
+    nlohmann::json calibration_json;
+    if (!calibration_group.empty() && calibration_path.empty())
+      throw fm::ModelError("--calibration-group needs --calibration FILE");
+    if (!calibration_path.empty()) {
+      const fm::CalibratedOverrides co =
+          fm::calibration_overrides(fm::load_calibration(calibration_path), calibration_group);
+      const std::vector<std::string> applied = fm::apply_calibration(co, base.overrides);
+      calibration_json = fm::to_json(co, calibration_path);
+      std::printf("# calibration %s, group %s\n", calibration_path.c_str(), co.group.c_str());
+      for (const auto& m : co.measured) {
+        const bool used = std::find(applied.begin(), applied.end(), m.parameter) != applied.end();
+        std::printf(
+            "#   %-26s %10.4g %-6s %s\n", m.parameter.c_str(), m.value, m.unit.c_str(),
+            used ? ("measured: " + m.source).c_str() : "measured, but overridden by a flag");
+      }
+      for (const auto& p : co.from_profile)
+        std::printf("#   %-26s from the topology/profile\n", p.c_str());
+      for (const auto& n : co.notes) std::printf("#   note: %s\n", n.c_str());
+    }
 
     nlohmann::json rows = nlohmann::json::array();
     std::vector<std::string> approx;
@@ -278,6 +302,7 @@ int cmd_model(int argc, char** argv) {
                             {"wall_s", wall},
                             {"peak_rss_mib", peak_rss_mib()},
                             {"results", rows}};
+      if (!calibration_json.is_null()) out["calibration"] = calibration_json;
       write_new_file(json_path, out.dump(2) + "\n");
     }
     return 0;

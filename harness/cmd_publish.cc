@@ -699,12 +699,30 @@ int cmd_publish(int argc, char** argv) {
     std::fprintf(stderr, "fabricbench publish: %s\n", e.what());
     return 2;
   }
+  if (app.count("--results-dir") > 0 && !fs::is_directory(results_dir)) {
+    std::fprintf(stderr, "fabricbench publish: --results-dir '%s' is not a directory\n",
+                 results_dir.c_str());
+    return 2;
+  }
   if (opt.out_dir.empty()) opt.out_dir = results_dir;
   if (opt.raw.empty()) opt.raw = list_json(results_dir + "/raw");
   if (opt.model.empty()) opt.model = list_json(results_dir + "/model");
   if (opt.calibration.empty() && !no_calibration && fs::exists(results_dir + "/calibration.json"))
     opt.calibration = results_dir + "/calibration.json";
   opt.plots = !no_plots;
+  if (opt.raw.empty() && opt.model.empty() && opt.calibration.empty()) {
+    std::fprintf(stderr,
+                 "fabricbench publish: nothing to publish: no results in %s/raw, no models in "
+                 "%s/model, no calibration\n",
+                 results_dir.c_str(), results_dir.c_str());
+    return 2;
+  }
+  if (opt.plots && app.count("--gnuplot") > 0 && !have_gnuplot(opt.gnuplot)) {
+    std::fprintf(stderr,
+                 "fabricbench publish: --gnuplot '%s' does not run with the pngcairo terminal\n",
+                 opt.gnuplot.c_str());
+    return 2;
+  }
   try {
     const PublishReport rep = publish(opt);
     for (const auto& w : rep.written) std::printf("wrote %s\n", w.c_str());

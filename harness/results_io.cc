@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -88,6 +89,8 @@ void read_roofline(const nlohmann::json& meta, MeasuredFile& f) {
 }  // namespace
 
 std::string read_text(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not a results file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, std::string("cannot read (") + std::strerror(errno) + ")");
   std::ostringstream ss;

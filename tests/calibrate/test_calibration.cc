@@ -2,6 +2,7 @@
 // JSON round trip, and the model overrides derived from a fit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -92,6 +93,27 @@ TEST(Calibration, CombineMinTakesFastestSample) {
   EXPECT_EQ(mn[0].time_us, 3);
   EXPECT_EQ(med[0].time_us_max, 40);
   EXPECT_EQ(med[0].samples, 3);
+}
+
+// A CPU box: sizes up to 1 MiB run from cache at 12 GB/s, sizes from 32 MiB from memory at
+// 3 GB/s, time per byte log-linear in between. Alpha-beta alone fits this poorly (R^2 < 0.9); the
+// efficiency curve carries the cliff, sizes away from its edges are predicted from their
+// neighbours, and the large-message bandwidth is the memory-bound one, not 1/beta.
+TEST(Calibration, CacheCliffIsAcceptedWithMemoryBoundAsymptote) {
+  std::vector<CalibrationSample> s;
+  for (double n = 256; n <= 256.0 * 1024 * 1024; n *= 2) {
+    const double x = std::min(1.0, std::max(0.0, (std::log2(n) - 20) / 5));
+    s.push_back({n, 3.0 + n * ((1 - x) / 12.0 + x / 3.0) * 1e-3});
+  }
+  const GroupFit g = calibrate_group(key(), s);
+  ASSERT_TRUE(g.accepted) << g.refusal;
+  EXPECT_LT(g.quality.r2, 0.9);
+  EXPECT_NEAR(g.busbw_asymptote_gbps, 3.0, 3.0 * 1e-4);
+  EXPECT_GT(g.fit.bandwidth_gbps(), 6.0);  // 1/beta alone would overstate large messages 2x
+  for (const auto& p : g.loo) {
+    const bool cliff_edge = p.bytes == 1024.0 * 1024 || p.bytes == 32.0 * 1024 * 1024;
+    EXPECT_LT(std::fabs(p.rel_error), cliff_edge ? 0.5 : 0.02) << p.bytes;
+  }
 }
 
 TEST(Calibration, NoiseWithoutSizeDependenceIsRefused) {

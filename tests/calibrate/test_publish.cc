@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "harness/cmd_calibrate.h"
+#include "harness/cmd_model.h"
 #include "harness/cmd_publish.h"
 #include "harness/report.h"
 
@@ -137,6 +138,60 @@ TEST_F(PublishTest, BadInputIsRefused) {
                               "--no-plots", "--no-calibration"}),
             2);
   EXPECT_FALSE(fs::exists(path("tables/measured.md")));
+}
+
+TEST_F(PublishTest, MissingInputsAndToolsAreErrors) {
+  // A --results-dir that does not exist is an error, and nothing is created.
+  EXPECT_EQ(run(cmd_publish, {"publish", "--results-dir", path("nowhere"), "--no-plots"}), 2);
+  EXPECT_FALSE(fs::exists(path("nowhere")));
+  // An existing but empty results directory: nothing to publish.
+  fs::create_directories(path("empty"));
+  EXPECT_EQ(run(cmd_publish, {"publish", "--results-dir", path("empty"), "--no-plots"}), 2);
+  EXPECT_FALSE(fs::exists(path("empty/tables")));
+  // A --gnuplot that does not run is an error (the default gnuplot, when missing, is a note).
+  EXPECT_EQ(
+      run(cmd_publish, {"publish", "--raw", kData + "/mpi_np2_run1.json", "--out-dir",
+                        dir_.string(), "--no-calibration", "--gnuplot", path("no-such-gnuplot")}),
+      2);
+  EXPECT_FALSE(fs::exists(path("tables/measured.md")));
+  // A directory given as a results file.
+  EXPECT_EQ(run(cmd_calibrate, {"calibrate", dir_.string(), "--out", path("d.json")}), 2);
+  EXPECT_FALSE(fs::exists(path("d.json")));
+}
+
+TEST_F(PublishTest, ModelUsesTheCalibrationAndSaysWhere) {
+  ASSERT_EQ(calibrate(), 0);
+  const auto cal = nlohmann::json::parse(slurp(path("cal.json")));
+  const double busbw = cal["groups"][0]["busbw_asymptote_gbps"].get<double>();
+  ASSERT_EQ(run(cmd_model, {"model", "--topology", "cluster_1m", "--gpus", "1024", "--sizes", "64M",
+                            "--fabric", "infiniband_ndr", "--analytic", "--calibration",
+                            path("cal.json"), "--json", path("m.json")}),
+            0);
+  const auto m = nlohmann::json::parse(slurp(path("m.json")));
+  ASSERT_TRUE(m.contains("calibration")) << m.dump();
+  EXPECT_EQ(m["calibration"]["file"], path("cal.json"));
+  bool scaleup = false;
+  for (const auto& p : m["calibration"]["measured"])
+    if (p["parameter"] == "scaleup_gbps") {
+      scaleup = true;
+      EXPECT_NEAR(p["value"].get<double>(), busbw * 8, 1e-9);
+    }
+  EXPECT_TRUE(scaleup) << m["calibration"].dump();
+  EXPECT_FALSE(m["calibration"]["from_profile"].empty());
+  // The calibrated run differs from the profile-only run at the same point.
+  ASSERT_EQ(run(cmd_model, {"model", "--topology", "cluster_1m", "--gpus", "1024", "--sizes", "64M",
+                            "--fabric", "infiniband_ndr", "--analytic", "--json", path("p.json")}),
+            0);
+  const auto p = nlohmann::json::parse(slurp(path("p.json")));
+  EXPECT_FALSE(p.contains("calibration"));
+  EXPECT_NE(m["results"][0]["time_us"].get<double>(), p["results"][0]["time_us"].get<double>());
+  // A refused or missing calibration is an error, not a silent fallback to the profile.
+  EXPECT_EQ(run(cmd_model, {"model", "--topology", "cluster_1m", "--gpus", "1024", "--analytic",
+                            "--calibration", path("missing.json")}),
+            2);
+  EXPECT_EQ(run(cmd_model, {"model", "--topology", "cluster_1m", "--gpus", "1024", "--analytic",
+                            "--calibration-group", "mpi"}),
+            2);
 }
 
 TEST_F(PublishTest, PlotsArePngAndSvg) {
