@@ -277,15 +277,34 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
   const std::vector<std::string> cpusets = world.allgather_string(current_cpuset());
   const std::vector<std::string> binds = world.allgather_string(bind.description);
   const std::vector<std::string> pids = world.allgather_string(std::to_string(getpid()));
+  // Each rank's GPU ("index|bus id|name"), so a -g run's table shows one GPU per rank.
+  std::string my_gpu;
+  if (device_buffers) {
+    try {
+      const GpuInfo info = gpu_info(gpu_for_local_rank(world.local_rank(), probe_gpus().count));
+      my_gpu = std::to_string(info.index) + "|" + info.pci_bus_id + "|" + info.name;
+    } catch (const std::exception&) {
+      my_gpu.clear();  // the backend ran on it, so this is unlikely; the row just lacks the GPU
+    }
+  }
+  const std::vector<std::string> gpus = world.allgather_string(my_gpu);
   nlohmann::json ranks = nlohmann::json::array();
   for (int r = 0; r < world.size(); ++r) {
     const auto i = static_cast<std::size_t>(r);
-    ranks.push_back({{"rank", r},
-                     {"host", hosts[i]},
-                     {"pid", std::stoll(pids[i])},
-                     {"device", device_name},
-                     {"cpuset", cpusets[i]},
-                     {"binding", binds[i]}});
+    nlohmann::json row = {{"rank", r},
+                          {"host", hosts[i]},
+                          {"pid", std::stoll(pids[i])},
+                          {"device", device_name},
+                          {"cpuset", cpusets[i]},
+                          {"binding", binds[i]}};
+    if (const std::string& g = gpus[i]; !g.empty()) {
+      const std::size_t p1 = g.find('|');
+      const std::size_t p2 = g.find('|', p1 + 1);
+      row["device_index"] = std::stoi(g.substr(0, p1));
+      row["device_bus_id"] = g.substr(p1 + 1, p2 - p1 - 1);
+      row["device_name"] = g.substr(p2 + 1);
+    }
+    ranks.push_back(std::move(row));
   }
   meta["ranks"] = ranks;
   if (root_rank) meta["machine"] = machine_summary();

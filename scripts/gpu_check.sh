@@ -179,8 +179,12 @@ else
     step "nccl_all_reduce_${ngpus}gpu" "$mpirun_bin" "${root_flags[@]}" -np "$ngpus" "$fb" \
       all_reduce --backend nccl --device cuda -b 8 -e "$max" -f 2 -n "$iters" -w 10 -c 1 \
       --json "$out/nccl_all_reduce_${ngpus}gpu.json" || true
-  elif [ "$ngpus" -gt 1 ]; then
-    skip "nccl_all_reduce_${ngpus}gpu" "several GPUs but no MPI build/launcher (one process per GPU)"
+  fi
+  if [ "$ngpus" -gt 1 ]; then
+    # The same without a launcher: one process, a rank-thread per GPU.
+    step "nccl_all_reduce_${ngpus}gpu_threads" "$fb" all_reduce --backend nccl --device cuda \
+      -g "$ngpus" -b 8 -e "$max" -f 2 -n "$iters" -w 10 -c 1 \
+      --json "$out/nccl_all_reduce_${ngpus}gpu_threads.json" || true
   fi
 fi
 
