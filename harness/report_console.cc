@@ -86,7 +86,8 @@ class ConsoleReporter final : public Reporter {
     } else {
       std::snprintf(step, sizeof step, "%zu(bytes)", get_or<std::size_t>(sweep, "stepbytes", 0));
     }
-    // nccl-tests' parameter line, same keys; there is one thread per process here.
+    // nccl-tests' parameter line, same keys; -g N (N rank-threads, a GPU each) prints nGpus N
+    // as nccl-tests does for its -g.
     std::fprintf(out_,
                  "# nThread 1 nGpus %d minBytes %zu maxBytes %zu step: %s warmup iters: %d "
                  "iters: %d agg iters: 1 validation: %d graph: %d\n",
