@@ -45,7 +45,7 @@ bool algorithm_name_known(std::string_view name);
 std::string format_algorithm_list();
 
 // One row of the auto-selection table (algo_auto_table.inc, regenerated from measurements by
-// scripts/compare_own_mpi.sh): the first row whose collective, rank range and byte range match,
+// scripts/tune_auto.sh): the first row whose collective, rank range and byte range match,
 // and whose algorithm is usable on the communicator, wins.
 struct AutoRule {
   const char* collective;            // collective name, e.g. "all_reduce"

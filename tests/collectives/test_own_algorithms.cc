@@ -8,6 +8,8 @@
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <string_view>
+#include <tuple>
 
 #include "collectives/algorithm.h"
 #include "collectives/transport_host.h"
@@ -209,6 +211,97 @@ TEST(AlgorithmRegistry, AutoPicksAUsableAlgorithmAndNamesAreChecked) {
       },
       opts);
   EXPECT_NE(format_algorithm_list().find("all_reduce"), std::string::npos);
+}
+
+// The table row --algo auto should take: the first one matching collective, rank count and size
+// whose algorithm is usable here; nullptr if none (auto then takes the first usable algorithm).
+const AutoRule* table_row(const CollectiveDef& c, std::size_t bytes, Communicator& comm) {
+  for (const auto& r : auto_rules()) {
+    if (std::string_view(r.collective) != c.name || comm.size() < r.min_ranks ||
+        comm.size() > r.max_ranks || bytes < r.min_bytes || bytes >= r.max_bytes) {
+      continue;
+    }
+    const AlgorithmDef* a = find_algorithm(c.kind, r.algo);
+    if (a != nullptr && (a->usable == nullptr || a->usable(comm))) return &r;
+  }
+  return nullptr;
+}
+
+// Every collective, rank counts 1..9 (one node, and nodes of 2 ranks where shm is unusable), sizes
+// 0 B - 1 TiB: auto picks a registered algorithm of that collective that is usable here, and for
+// collectives with several algorithms it is the table's row (the table covers every rank count and
+// size; no silent fallback to the first registered algorithm).
+TEST(AutoSelection, PicksTheTablesUsableAlgorithmForEveryCollectiveRankCountAndSize) {
+  std::mutex mu;
+  std::vector<std::string> failures;
+  for (int n = 1; n <= 9; ++n) {
+    for (int ppn : {0, 2}) {
+      ThreadRunOptions opts;
+      opts.ranks_per_node = ppn;
+      run_threads(
+          n,
+          [&](Communicator& comm) {
+            auto fail = [&](const CollectiveDef& c, std::size_t bytes, const std::string& what) {
+              std::lock_guard<std::mutex> lock(mu);
+              failures.push_back(std::string(c.name) + " n=" + std::to_string(n) +
+                                 " ppn=" + std::to_string(ppn) + " bytes=" + std::to_string(bytes) +
+                                 ": " + what);
+            };
+            for (const auto* c : all_collectives()) {
+              const auto algos = algorithms_for(c->kind);
+              if (algos.empty()) continue;
+              for (std::size_t bytes = 0; bytes <= (std::size_t{1} << 40);
+                   bytes = bytes == 0 ? 1 : bytes * 4) {
+                const AlgorithmDef& a = choose_algorithm(*c, bytes, comm);
+                if (find_algorithm(c->kind, a.name) != &a) fail(*c, bytes, "not registered");
+                if (a.usable != nullptr && !a.usable(comm)) fail(*c, bytes, "not usable");
+                if (algos.size() < 2) continue;
+                const AutoRule* row = table_row(*c, bytes, comm);
+                if (row == nullptr) {
+                  fail(*c, bytes, "no table row");
+                } else if (std::string_view(row->algo) != a.name) {
+                  fail(*c, bytes, std::string("picked ") + a.name + ", table says " + row->algo);
+                }
+              }
+            }
+          },
+          opts);
+    }
+  }
+  for (const auto& f : failures) ADD_FAILURE() << f;
+}
+
+// The latency/bandwidth trade-off the defaults encode, on rank counts the table has no measured
+// rows for (5..9): log-step algorithms for a small message, ring/chain for a huge one.
+TEST(AutoSelection, SmallMessagesTakeLogStepAlgorithmsLargeOnesRingOrChain) {
+  const std::vector<std::tuple<std::string, std::string, std::string>> expect = {
+      {"all_gather", "rd", "ring"},       {"reduce_scatter", "rh", "ring"},
+      {"broadcast", "binomial", "chain"}, {"reduce", "binomial", "chain"},
+      {"all_reduce", "rhd", "ring"},  // across nodes (ppn 2), where shm is unusable
+  };
+  for (int n = 5; n <= 9; ++n) {
+    ThreadRunOptions opts;
+    opts.ranks_per_node = 2;
+    std::mutex mu;
+    std::vector<std::string> got;
+    run_threads(
+        n,
+        [&](Communicator& comm) {
+          if (comm.rank() != 0) return;
+          for (const auto& [coll, small, large] : expect) {
+            const CollectiveDef& c = *find_collective(coll);
+            std::lock_guard<std::mutex> lock(mu);
+            got.emplace_back(choose_algorithm(c, 8, comm).name);
+            got.emplace_back(choose_algorithm(c, std::size_t{1} << 30, comm).name);
+          }
+        },
+        opts);
+    ASSERT_EQ(got.size(), 2 * expect.size());
+    for (std::size_t i = 0; i < expect.size(); ++i) {
+      EXPECT_EQ(got[2 * i], std::get<1>(expect[i])) << std::get<0>(expect[i]) << " n=" << n;
+      EXPECT_EQ(got[2 * i + 1], std::get<2>(expect[i])) << std::get<0>(expect[i]) << " n=" << n;
+    }
+  }
 }
 
 }  // namespace
