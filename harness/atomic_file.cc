@@ -9,10 +9,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
 #include "harness/report.h"
+#include "harness/report_rows.h"
 
 namespace fb {
 namespace {
@@ -40,21 +42,6 @@ std::string overwrite_refusal(const std::string& path) {
 int make_temp_beside(const std::string& path, std::string& tmp_name) {
   tmp_name = parent_dir(path) + "/." + base_name(path) + ".tmp.XXXXXX";
   return mkstemp(tmp_name.data());
-}
-
-bool write_all(int fd, const std::string& contents) {
-  const char* p = contents.data();
-  std::size_t left = contents.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 // Renames without replacing an existing `to`: renameat2(RENAME_NOREPLACE) where the file system
@@ -110,8 +97,12 @@ std::string check_output_path(const std::string& path) {
   return "";
 }
 
-void write_file_atomically(const std::string& path, const std::string& contents,
-                           bool replace_existing) {
+namespace {
+
+// The common path: temp file beside `path`, `write(fd)` fills it (false: errno says why), fsync,
+// rename without replacing unless asked, directory synced.
+void write_atomically_with(const std::string& path, bool replace_existing,
+                           const std::function<bool(int)>& write) {
   struct stat st;
   if (!replace_existing && ::lstat(path.c_str(), &st) == 0) {
     throw std::runtime_error(overwrite_refusal(path));
@@ -127,7 +118,15 @@ void write_file_atomically(const std::string& path, const std::string& contents,
     throw std::runtime_error("cannot write " + path + ": " + what + ": " + errno_text(err));
   };
   // mkstemp makes 0600; results are for everyone to read.
-  if (::fchmod(fd, 0644) != 0 || !write_all(fd, contents) || ::fsync(fd) != 0) {
+  bool written = false;
+  try {
+    written = ::fchmod(fd, 0644) == 0 && write(fd) && ::fsync(fd) == 0;
+  } catch (...) {  // the writer's own error (e.g. reading spooled rows): leave nothing behind
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  if (!written) {
     const int err = errno;
     ::close(fd);
     fail("writing " + tmp, err);
@@ -144,6 +143,77 @@ void write_file_atomically(const std::string& path, const std::string& contents,
     if (err != 0) fail("renaming " + tmp, err);
   }
   sync_dir(parent_dir(path));
+}
+
+bool write_all(int fd, const char* p, std::size_t left) {
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::string& contents,
+                           bool replace_existing) {
+  write_atomically_with(path, replace_existing,
+                        [&](int fd) { return write_all(fd, contents.data(), contents.size()); });
+}
+
+RowSpool::~RowSpool() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void RowSpool::append(const std::string& text) {
+  buffer_ += text;
+  if (buffer_.size() < kBufferBytes) return;
+  if (fd_ < 0) {
+    std::string name;
+    fd_ = make_temp_beside(output_path_ + ".rows", name);
+    if (fd_ < 0) {
+      throw std::runtime_error("cannot write " + output_path_ + ": cannot create a temp file in " +
+                               parent_dir(output_path_) + ": " + errno_text(errno));
+    }
+    ::unlink(name.c_str());  // unnamed from now on: nothing is left behind, whatever happens
+  }
+  if (!write_all(fd_, buffer_.data(), buffer_.size())) {
+    throw std::runtime_error("cannot write " + output_path_ +
+                             ": spooling rows: " + errno_text(errno));
+  }
+  spilled_ += buffer_.size();
+  buffer_.clear();
+}
+
+void RowSpool::replay(const std::function<void(const char*, std::size_t)>& sink) const {
+  std::string chunk(1 << 16, '\0');
+  for (std::size_t off = 0; off < spilled_;) {
+    const ssize_t n = ::pread(fd_, chunk.data(), chunk.size(), static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      throw std::runtime_error("cannot write " + output_path_ + ": reading spooled rows: " +
+                               (n < 0 ? errno_text(errno) : std::string("file shrank")));
+    }
+    sink(chunk.data(), static_cast<std::size_t>(n));
+    off += static_cast<std::size_t>(n);
+  }
+  if (!buffer_.empty()) sink(buffer_.data(), buffer_.size());
+}
+
+void write_spooled_atomically(
+    const std::string& path, const std::string& head, const RowSpool& rows, const std::string& tail,
+    const std::function<void(const char*, std::size_t, const PieceSink&)>& filter) {
+  write_atomically_with(path, false, [&](int fd) {
+    bool ok = write_all(fd, head.data(), head.size());
+    const PieceSink out = [&](const char* p, std::size_t n) { ok = ok && write_all(fd, p, n); };
+    rows.replay(filter ? PieceSink([&](const char* p, std::size_t n) { filter(p, n, out); }) : out);
+    return ok && write_all(fd, tail.data(), tail.size());
+  });
 }
 
 }  // namespace fb

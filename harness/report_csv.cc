@@ -1,5 +1,9 @@
 // CSV with the JSON document's rows and columns (one row per variant), quoted as RFC 4180 says:
-// a field holding a comma, quote or line break is enclosed in quotes, inner quotes doubled.
+// a field holding a comma, quote or line break is enclosed in quotes, inner quotes doubled. A last
+// column, `complete`, is the JSON document's flag on every row: false when the run was
+// interrupted (the rows measured until then are all there). Rows are spooled (bounded memory)
+// and the file written atomically at finish().
+#include <cstring>
 #include <string>
 
 #include "harness/report.h"
@@ -23,14 +27,12 @@ void append_field(std::string& out, const std::string& text) {
 
 class CsvReporter final : public Reporter {
  public:
-  explicit CsvReporter(std::string path) : path_(std::move(path)) {
-    bool first = true;
+  explicit CsvReporter(std::string path) : path_(path), rows_(std::move(path)) {
     for (const auto& name : result_row_names()) {
-      if (!first) text_ += ',';
-      first = false;
-      append_field(text_, name);
+      append_field(header_, name);
+      header_ += ',';
     }
-    text_ += '\n';
+    header_ += "complete\n";
   }
 
   void begin(const nlohmann::json&) override {}
@@ -40,28 +42,47 @@ class CsvReporter final : public Reporter {
     if (row.in_place.measured) append_row(row, true);
   }
 
-  // CSV has no place for the summary; an interrupted run still leaves the rows it measured.
-  void finish(const RunSummary&) override { write_file_atomically(path_, text_); }
+  // Each record's line break (outside quotes) gets the `complete` field in front of it.
+  void finish(const RunSummary& s) override {
+    const char* flag = s.complete ? ",true" : ",false";
+    bool quoted = false;
+    write_spooled_atomically(path_, header_, rows_, "",
+                             [&](const char* p, std::size_t n, const PieceSink& out) {
+                               std::size_t from = 0;
+                               for (std::size_t i = 0; i < n; ++i) {
+                                 if (p[i] == '"') quoted = !quoted;
+                                 if (p[i] != '\n' || quoted) continue;
+                                 out(p + from, i - from);
+                                 out(flag, std::strlen(flag));
+                                 from = i;
+                               }
+                               out(p + from, n - from);
+                             });
+  }
 
  private:
   void append_row(const SizeResult& row, bool in_place) {
     result_row_fields(row, in_place, fields_);
+    line_.clear();
     bool first = true;
     for (const auto& f : fields_) {
-      if (!first) text_ += ',';
+      if (!first) line_ += ',';
       first = false;
       const nlohmann::json& v = f.second;
       if (v.is_string()) {
-        append_field(text_, v.get_ref<const std::string&>());
+        append_field(line_, v.get_ref<const std::string&>());
       } else if (!v.is_null()) {  // null (not checked) is an empty field
-        text_ += v.dump();
+        line_ += v.dump();
       }
     }
-    text_ += '\n';
+    line_ += '\n';
+    rows_.append(line_);
   }
 
   std::string path_;
-  std::string text_;
+  std::string header_;
+  RowSpool rows_;
+  std::string line_;
   RowFields fields_;
 };
 

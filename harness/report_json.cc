@@ -1,6 +1,6 @@
-// JSON results document (schema fabricbench.results/1). Rows are serialised as they arrive into
-// one text buffer, so memory grows by one compact line per row and nothing is copied twice; the
-// document is assembled and written atomically at finish().
+// JSON results document (schema fabricbench.results/1). Rows are serialised as they arrive, one
+// compact line each, into a RowSpool (bounded memory, however long the run); the document is
+// assembled and written atomically at finish().
 #include <string>
 
 #include "harness/report.h"
@@ -47,7 +47,7 @@ constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
 
 class JsonReporter final : public Reporter {
  public:
-  explicit JsonReporter(std::string path) : path_(std::move(path)) {}
+  explicit JsonReporter(std::string path) : path_(path), rows_(std::move(path)) {}
 
   void begin(const nlohmann::json& meta) override {
     meta_text_ = meta.dump(2, ' ', false, kReplace);
@@ -67,37 +67,35 @@ class JsonReporter final : public Reporter {
                                     {"out_of_bounds", s.out_of_bounds},
                                     {"complete", s.complete},
                                     {"end_time", s.end_time}};
-    std::string doc;
-    doc.reserve(rows_.size() + meta_text_.size() + 512);
-    doc += "{\n  \"schema\": ";
-    doc += nlohmann::json(kResultsSchema).dump();
-    doc += ",\n  \"complete\": ";
-    doc += s.complete ? "true" : "false";
-    doc += ",\n  \"meta\": ";
-    doc += indent(meta_text_.empty() ? std::string("{}") : meta_text_);
-    doc += ",\n  \"results\": [";
-    doc += rows_;
-    doc += rows_.empty() ? "]" : "\n  ]";
-    doc += ",\n  \"summary\": ";
-    doc += indent(summary.dump(2, ' ', false, kReplace));
-    doc += "\n}\n";
-    write_file_atomically(path_, doc);
+    std::string head = "{\n  \"schema\": ";
+    head += nlohmann::json(kResultsSchema).dump();
+    head += ",\n  \"complete\": ";
+    head += s.complete ? "true" : "false";
+    head += ",\n  \"meta\": ";
+    head += indent(meta_text_.empty() ? std::string("{}") : meta_text_);
+    head += ",\n  \"results\": [";
+    std::string tail = rows_.size() == 0 ? "]" : "\n  ]";
+    tail += ",\n  \"summary\": ";
+    tail += indent(summary.dump(2, ' ', false, kReplace));
+    tail += "\n}\n";
+    write_spooled_atomically(path_, head, rows_, tail);
   }
 
  private:
   void append_row(const SizeResult& row, bool in_place) {
     result_row_fields(row, in_place, fields_);
-    rows_ += rows_.empty() ? "\n    {" : ",\n    {";
+    line_ = rows_.size() == 0 ? "\n    {" : ",\n    {";
     bool first = true;
     for (const auto& f : fields_) {
-      if (!first) rows_ += ", ";
+      if (!first) line_ += ", ";
       first = false;
-      rows_ += '"';
-      rows_ += f.first;
-      rows_ += "\": ";
-      rows_ += f.second.dump(-1, ' ', false, kReplace);
+      line_ += '"';
+      line_ += f.first;
+      line_ += "\": ";
+      line_ += f.second.dump(-1, ' ', false, kReplace);
     }
-    rows_ += '}';
+    line_ += '}';
+    rows_.append(line_);
   }
 
   // Nests a dump(2) document one level down (two more spaces after each newline).
@@ -113,7 +111,8 @@ class JsonReporter final : public Reporter {
 
   std::string path_;
   std::string meta_text_;
-  std::string rows_;
+  RowSpool rows_;
+  std::string line_;
   RowFields fields_;
 };
 

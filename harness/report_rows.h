@@ -2,6 +2,8 @@
 // JSON and CSV writers share the schema's field list and order.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -21,5 +23,34 @@ void result_row_fields(const SizeResult& row, bool in_place, RowFields& out);
 
 // The names above, for the CSV header.
 std::vector<std::string> result_row_names();
+
+// Row text of a run of any length in bounded memory: up to kBufferBytes in memory, the rest in an
+// unnamed temp file (created beside the output, unlinked at once, so a crash leaves nothing).
+class RowSpool {
+ public:
+  static constexpr std::size_t kBufferBytes = 1 << 20;
+  explicit RowSpool(std::string output_path) : output_path_(std::move(output_path)) {}
+  ~RowSpool();
+  RowSpool(const RowSpool&) = delete;
+  RowSpool& operator=(const RowSpool&) = delete;
+
+  void append(const std::string& text);
+  std::size_t size() const { return spilled_ + buffer_.size(); }
+  // Feeds every byte appended so far, in order, in pieces, to `sink`.
+  void replay(const std::function<void(const char*, std::size_t)>& sink) const;
+
+ private:
+  std::string output_path_;
+  std::string buffer_;
+  int fd_ = -1;
+  std::size_t spilled_ = 0;
+};
+
+// Writes head + the spool's text (each piece passed through `filter` when given) + tail to `path`
+// atomically, as write_file_atomically does.
+using PieceSink = std::function<void(const char*, std::size_t)>;
+void write_spooled_atomically(
+    const std::string& path, const std::string& head, const RowSpool& rows, const std::string& tail,
+    const std::function<void(const char*, std::size_t, const PieceSink&)>& filter = nullptr);
 
 }  // namespace fb

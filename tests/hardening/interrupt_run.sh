@@ -55,5 +55,6 @@ with open(csv_path, newline="") as f:
 assert len(table) == len(rows), f"CSV {len(table)} rows, JSON {len(rows)}"
 for r, c in zip(rows, table):
     assert int(c["bytes"]) == r["bytes"] and float(c["time_us"]) == r["time_us"], (r, c)
+    assert c["complete"] == "false", c
 print(f"ok: {len(rows)} rows in JSON and CSV, marked incomplete")
 PYEOF

@@ -312,17 +312,18 @@ TEST(CsvReporter, HeaderAndRowsMatchTheJsonColumns) {
   ASSERT_EQ(lines.size(), 6u);
   EXPECT_EQ(lines[0],
             "collective,bytes,count,dtype,op,root,in_place,time_us,algbw_gbps,busbw_gbps,wrong,"
-            "iters,time_us_min,time_us_median,time_us_mean,time_us_max,time_us_p99,algo,cycle");
+            "iters,time_us_min,time_us_median,time_us_mean,time_us_max,time_us_p99,algo,cycle,"
+            "complete");
   EXPECT_EQ(lines[1],
             "all_reduce,1048576,262144,float,sum,-1,false,123.456,8.49,8.49,0,20,122.456,123.456,"
-            "123.706,125.456,124.956,library,0");
+            "123.706,125.456,124.956,library,0,true");
   // Not checked: the wrong field is empty.
   EXPECT_EQ(lines[3],
             "all_reduce,67108864,16777216,float,sum,-1,false,12345.6,5.4321,10.8642,,20,12344.6,"
-            "12345.6,12345.85,12347.6,12347.1,library,0");
+            "12345.6,12345.85,12347.6,12347.1,library,0,true");
   EXPECT_EQ(lines[5],
             "all_reduce,0,0,int8,none,3,false,5.0,0.0,0.0,0,20,4.0,5.0,5.25,7.0,6.5,"
-            "library,0");
+            "library,0,true");
 }
 
 TEST(CsvReporter, QuotesFieldsAsRfc4180) {
@@ -336,9 +337,54 @@ TEST(CsvReporter, QuotesFieldsAsRfc4180) {
   const std::string text = read_file(path);
   const std::string expected_row =
       "all_reduce,0,0,int8,none,3,false,5.0,0.0,0.0,0,20,4.0,5.0,5.25,7.0,6.5,"
-      "\"ring, \"\"pipelined\"\"\nv2\",0\n";
+      "\"ring, \"\"pipelined\"\"\nv2\",0,true\n";
   ASSERT_GE(text.size(), expected_row.size());
   EXPECT_EQ(text.substr(text.size() - expected_row.size()), expected_row);
+}
+
+// A run far longer than the reporters' memory buffer: rows spill to an unnamed temp file and
+// come back in order, in both files, marked incomplete; nothing but the two outputs is left.
+TEST(Reporters, LongInterruptedRunSpillsRowsAndKeepsThemAll) {
+  TempDir dir;
+  const std::string json_path = dir.file("long.json"), csv_path = dir.file("long.csv");
+  auto json = make_json_reporter(json_path);
+  auto csv = make_csv_reporter(csv_path);
+  json->begin(fixed_meta());
+  csv->begin(fixed_meta());
+  SizeResult r = fixed_rows()[0];
+  r.algo = "quoted, \"line\nbreak\"";  // a record with a line break inside quotes
+  const int n = 20000;                 // ~2 x 20000 rows: several MiB of text each
+  for (int i = 0; i < n; ++i) {
+    r.bytes = static_cast<std::size_t>(i);
+    r.cycle = i / 100;
+    json->add(r);
+    csv->add(r);
+  }
+  RunSummary s;
+  s.complete = false;
+  json->finish(s);
+  csv->finish(s);
+  const std::string json_text = read_file(json_path);
+  ASSERT_GT(json_text.size(), 4u << 20);  // larger than the 1 MiB buffer: it did spill
+  const nlohmann::json doc = nlohmann::json::parse(json_text);
+  EXPECT_EQ(doc["complete"], false);
+  ASSERT_EQ(doc["results"].size(), 2u * n);
+  for (int i = 0; i < n; ++i) {
+    ASSERT_EQ(doc["results"][2 * i]["bytes"], i);
+    ASSERT_EQ(doc["results"][2 * i + 1]["in_place"], true);
+  }
+  EXPECT_EQ(doc["results"][0]["algo"], r.algo);
+  const std::string csv_text = read_file(csv_path);
+  // Every record ends in ",false" before its line break; the break inside quotes does not.
+  std::size_t records = 0, pos = 0;
+  while ((pos = csv_text.find(",false\n", pos)) != std::string::npos) {
+    ++records;
+    ++pos;
+  }
+  EXPECT_EQ(records, 2u * n);
+  EXPECT_EQ(csv_text.find(",true\n"), std::string::npos);
+  EXPECT_NE(csv_text.find("\"quoted, \"\"line\nbreak\"\"\",0,false\n"), std::string::npos);
+  EXPECT_EQ(dir.entries().size(), 2u);
 }
 
 }  // namespace
