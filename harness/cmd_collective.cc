@@ -1,6 +1,7 @@
 // `fabricbench <collective> [flags]`: measure one collective over a sweep of sizes.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -33,6 +34,33 @@ bool any_rank_failed(World& world, bool failed) {
   double f = failed ? 1.0 : 0.0;
   world.allreduce_max(&f, 1);
   return f > 0;
+}
+
+// Collective: true when any rank has an error. Rank 0 then prints each distinct message once,
+// naming the ranks that had it unless all did ("fabricbench: ranks 1,2: ...").
+bool report_rank_errors(World& world, const std::string& error) {
+  if (!any_rank_failed(world, !error.empty())) return false;
+  const std::vector<std::string> all = world.allgather_string(error);
+  if (world.rank() != 0) return true;
+  std::vector<std::pair<std::string, std::string>> distinct;  // message, ranks
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    if (all[r].empty()) continue;
+    auto it = std::find_if(distinct.begin(), distinct.end(),
+                           [&](const auto& d) { return d.first == all[r]; });
+    if (it == distinct.end()) it = distinct.insert(distinct.end(), {all[r], ""});
+    it->second += (it->second.empty() ? "" : ",") + std::to_string(r);
+  }
+  for (const auto& [message, ranks] : distinct) {
+    const bool everywhere =
+        std::count(all.begin(), all.end(), message) == static_cast<std::ptrdiff_t>(all.size());
+    if (everywhere || all.size() == 1) {
+      std::fprintf(stderr, "fabricbench: %s\n", message.c_str());
+    } else {
+      std::fprintf(stderr, "fabricbench: rank%s %s: %s\n",
+                   ranks.find(',') == std::string::npos ? "" : "s", ranks.c_str(), message.c_str());
+    }
+  }
+  return true;
 }
 
 struct DeviceDecision {
@@ -156,24 +184,15 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
       if (!p->empty() && path_error.empty()) path_error = check_output_path(*p);
     }
   }
-  if (any_rank_failed(world, !path_error.empty())) {
-    say(path_error);
-    return 2;
-  }
+  if (report_rank_errors(world, path_error)) return 2;
 
   const DeviceDecision device = choose_device(opts.device);
-  if (any_rank_failed(world, !device.error.empty())) {
-    say(device.error);
-    return 2;
-  }
+  if (report_rank_errors(world, device.error)) return 2;
   const bool device_buffers = device.kind == DeviceKind::kCuda;
 
   const SweepPlan plan = plan_sweep(opts, world.size(), device_buffers);
   const std::string mem_error = check_memory(plan, world.local_size(), available_memory_bytes());
-  if (any_rank_failed(world, !mem_error.empty())) {
-    say(mem_error);
-    return 2;
-  }
+  if (report_rank_errors(world, mem_error)) return 2;
   // Device buffers: refused before cudaMalloc, with the numbers, like host memory above.
   std::string dev_mem_error;
   if (device_buffers) {
@@ -186,12 +205,7 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
       dev_mem_error = e.what();
     }
   }
-  if (any_rank_failed(world, !dev_mem_error.empty())) {
-    if (!dev_mem_error.empty()) {
-      std::fprintf(stderr, "fabricbench: rank %d: %s\n", world.rank(), dev_mem_error.c_str());
-    }
-    return 2;
-  }
+  if (report_rank_errors(world, dev_mem_error)) return 2;
 
   BindResult bind;
   if (opts.bind) {
@@ -225,12 +239,7 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
   } catch (const std::exception& e) {
     backend_error = e.what();
   }
-  if (any_rank_failed(world, !backend_error.empty())) {
-    if (!backend_error.empty()) {
-      std::fprintf(stderr, "fabricbench: rank %d: %s\n", world.rank(), backend_error.c_str());
-    }
-    return 2;
-  }
+  if (report_rank_errors(world, backend_error)) return 2;
 
   // Metadata: what ran, where, with what.
   nlohmann::json meta;
@@ -320,10 +329,7 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
         resume_error = e.what();
       }
     }
-    if (any_rank_failed(world, !resume_error.empty())) {
-      say(resume_error);
-      return 2;
-    }
+    if (report_rank_errors(world, resume_error)) return 2;
     double steps = static_cast<double>(resumed.size());
     world.allreduce_max(&steps, 1);
     opts.resume_steps = static_cast<std::size_t>(steps);
