@@ -21,7 +21,9 @@ void reject_unknown_keys(const nlohmann::json& j, const std::vector<std::string>
       for (char& ch : key) {
         if (static_cast<unsigned char>(ch) < 0x20) ch = '?';
       }
-      throw ModelError(where + ": unknown key '" + key + "'");
+      std::string message = where;
+      message.append(": unknown key '").append(key).append("'");
+      throw ModelError(message);
     }
   }
 }

@@ -48,7 +48,8 @@ bool report_rank_errors(World& world, const std::string& error) {
     auto it = std::find_if(distinct.begin(), distinct.end(),
                            [&](const auto& d) { return d.first == all[r]; });
     if (it == distinct.end()) it = distinct.insert(distinct.end(), {all[r], ""});
-    it->second += (it->second.empty() ? "" : ",") + std::to_string(r);
+    if (!it->second.empty()) it->second += ',';
+    it->second += std::to_string(r);
   }
   for (const auto& [message, ranks] : distinct) {
     const bool everywhere =
