@@ -33,6 +33,7 @@ mkdir -p results/raw
 if compgen -G "results/raw/*.json" >/dev/null; then
   mkdir -p results/raw/previous
   mv results/raw/*.json results/raw/previous/
+  mv results/raw/*.txt results/raw/previous/ 2>/dev/null || true
   step "moved earlier measurements to results/raw/previous/"
 fi
 
