@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -52,6 +53,14 @@ double req_num(const nlohmann::json& o, const char* key, const std::string& wher
   if (!v.is_number())
     throw ModelError(where + ": field '" + std::string(key) + "' is not a number");
   return v.get<double>();
+}
+
+// An integer field: a number within int's range (casting one outside is undefined behaviour).
+int req_int(const nlohmann::json& o, const char* key, const std::string& where) {
+  const double v = req_num(o, key, where);
+  if (!(v >= std::numeric_limits<int>::lowest() && v <= std::numeric_limits<int>::max()))
+    throw ModelError(where + ": field '" + std::string(key) + "' is out of range");
+  return static_cast<int>(v);
 }
 
 std::string req_str(const nlohmann::json& o, const char* key, const std::string& where) {
@@ -404,19 +413,19 @@ Calibration parse_calibration_fields(const nlohmann::json& doc, const std::strin
     g.key.dtype = req_str(k, "dtype", where + ".key");
     g.key.op = req_str(k, "op", where + ".key");
     g.key.machine = req_str(k, "machine", where + ".key");
-    g.key.nranks = static_cast<int>(req_num(k, "nranks", where + ".key"));
+    g.key.nranks = req_int(k, "nranks", where + ".key");
     const auto& acc = req(j, "accepted", where);
     if (!acc.is_boolean()) throw ModelError(where + ": field 'accepted' is not a boolean");
     g.accepted = acc.get<bool>();
     g.refusal = j.value("refusal", "");
-    g.samples = j.value("samples", 0);
+    g.samples = j.contains("samples") ? req_int(j, "samples", where) : 0;
     g.inputs = j.value("inputs", std::vector<std::string>{});
     g.fit.alpha_us = req_num(j, "alpha_us", where);
     g.fit.beta_us_per_byte = req_num(j, "beta_us_per_byte", where);
     g.alpha_clamped = j.value("alpha_clamped", false);
     g.bus_factor = req_num(j, "bus_factor", where);
     g.busbw_asymptote_gbps = req_num(j, "busbw_asymptote_gbps", where);
-    g.ring_steps = static_cast<int>(req_num(j, "ring_steps", where));
+    g.ring_steps = req_int(j, "ring_steps", where);
     g.step_latency_us = req_num(j, "step_latency_us", where);
     const auto& e = req(j, "efficiency", where);
     g.efficiency.log2_bytes = e.value("log2_bytes", std::vector<double>{});
@@ -436,7 +445,7 @@ Calibration parse_calibration_fields(const nlohmann::json& doc, const std::strin
       SizePoint s;
       s.bytes = req_num(p, "bytes", where + ".points");
       s.time_us = req_num(p, "time_us", where + ".points");
-      s.samples = p.value("samples", 1);
+      s.samples = p.contains("samples") ? req_int(p, "samples", where + ".points") : 1;
       s.time_us_min = p.value("time_us_min", s.time_us);
       s.time_us_max = p.value("time_us_max", s.time_us);
       g.points.push_back(s);

@@ -2,9 +2,11 @@
 #include "harness/results_io.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -30,6 +32,16 @@ double number(const nlohmann::json& obj, const char* key, const std::string& whe
   if (!v.is_number())
     fail(origin, "field '" + std::string(key) + "' in " + where + " is not a number");
   return v.get<double>();
+}
+
+// A JSON number held in an integer type: refused when out of the type's range, where the cast
+// itself would be undefined behaviour (a results file saying "count": 1e25).
+template <typename I>
+I integer(double v, const std::string& what, const std::string& origin) {
+  const double lo = static_cast<double>(std::numeric_limits<I>::lowest());
+  const double hi = std::ldexp(1.0, std::numeric_limits<I>::digits);  // exclusive
+  if (!(v >= lo && v < hi)) fail(origin, what + " is out of range");
+  return static_cast<I>(v);
 }
 
 std::string text(const nlohmann::json& obj, const char* key, const std::string& where,
@@ -130,7 +142,7 @@ MeasuredFile parse_results_json(const nlohmann::json& doc, const std::string& or
   f.backend = text(meta, "backend", "meta", origin);
   f.algorithm = optional_text(meta, "algorithm", "library");
   f.device = text(meta, "device", "meta", origin);
-  f.nranks = static_cast<int>(number(meta, "nranks", "meta", origin));
+  f.nranks = integer<int>(number(meta, "nranks", "meta", origin), "meta.nranks", origin);
   if (f.nranks < 1) fail(origin, "meta.nranks must be at least 1");
   f.version = optional_text(meta, "version", "");
   f.git_commit = optional_text(meta, "git_commit", "");
@@ -157,8 +169,8 @@ MeasuredFile parse_results_json(const nlohmann::json& doc, const std::string& or
     m.collective = text(r, "collective", where, origin);
     const double bytes = number(r, "bytes", where, origin);
     if (bytes < 0) fail(origin, where + ".bytes is negative");
-    m.bytes = static_cast<std::size_t>(bytes);
-    m.count = static_cast<std::size_t>(optional_number(r, "count", 0));
+    m.bytes = integer<std::size_t>(bytes, where + ".bytes", origin);
+    m.count = integer<std::size_t>(optional_number(r, "count", 0), where + ".count", origin);
     m.dtype = text(r, "dtype", where, origin);
     m.op = optional_text(r, "op", "none");
     if (r.contains("in_place") && !r["in_place"].is_boolean()) {
@@ -174,7 +186,7 @@ MeasuredFile parse_results_json(const nlohmann::json& doc, const std::string& or
     m.busbw_gbps = number(r, "busbw_gbps", where, origin);
     const auto w = r.find("wrong");
     if (w == r.end()) fail(origin, "missing field 'wrong' in " + where);
-    m.wrong = w->is_number() ? w->get<long long>() : -1;
+    m.wrong = w->is_number() ? integer<long long>(w->get<double>(), where + ".wrong", origin) : -1;
     m.algo = optional_text(r, "algo", f.algorithm);
     f.rows.push_back(std::move(m));
   }
