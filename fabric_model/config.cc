@@ -16,16 +16,19 @@ void reject_unknown_keys(const nlohmann::json& j, const std::vector<std::string>
   if (!j.is_object()) throw ModelError(where + ": expected a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
-      // The key as typed, on one line: control characters shown as '?'.
-      std::string key = it.key().substr(0, 80);
-      for (char& ch : key) {
-        if (static_cast<unsigned char>(ch) < 0x20) ch = '?';
-      }
       std::string message = where;
-      message.append(": unknown key '").append(key).append("'");
+      message.append(": unknown key '").append(printable(it.key())).append("'");
       throw ModelError(message);
     }
   }
+}
+
+std::string printable(const std::string& text) {
+  std::string out = text.substr(0, 80);
+  for (char& ch : out) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  }
+  return out;
 }
 
 std::string read_text_file(const std::string& path) {
@@ -62,7 +65,7 @@ T get_num(const nlohmann::json& j, const char* key, const std::string& where, bo
 }  // namespace
 
 void ClusterConfig::validate() const {
-  const std::string w = "topology '" + name + "'";
+  const std::string w = "topology '" + json_util::printable(name) + "'";
   if (gpus <= 0) throw ModelError(w + ": gpus must be positive");
   if (gpus_per_server <= 0) throw ModelError(w + ": gpus_per_server must be positive");
   if (scaleup_domain_gpus <= 0 || scaleup_domain_gpus % gpus_per_server != 0)
@@ -93,7 +96,7 @@ void ClusterConfig::validate() const {
 ClusterConfig parse_cluster_config(const nlohmann::json& j) {
   std::string where = "topology";
   if (j.is_object() && j.contains("name") && j.at("name").is_string())
-    where += " '" + j.at("name").get<std::string>() + "'";
+    where += " '" + json_util::printable(j.at("name").get<std::string>()) + "'";
   json_util::reject_unknown_keys(
       j,
       {"name", "source", "gpus", "gpus_per_server", "scaleup_domain_gpus", "scaleup_gbps",

@@ -48,6 +48,8 @@ namespace json_util {
 void reject_unknown_keys(const nlohmann::json& j, const std::vector<std::string>& allowed,
                          const std::string& where);
 std::string read_text_file(const std::string& path);
+// Text from a file, fit for a one-line error message: at most 80 bytes, control characters '?'.
+std::string printable(const std::string& text);
 }  // namespace json_util
 
 }  // namespace fb::model

@@ -64,7 +64,7 @@ std::string optional_string(const nlohmann::json& j, const char* key, const std:
 FabricProfile parse_fabric_profile(const nlohmann::json& j) {
   std::string where = "fabric profile";
   if (j.is_object() && j.contains("name") && j.at("name").is_string())
-    where += " '" + j.at("name").get<std::string>() + "'";
+    where += " '" + json_util::printable(j.at("name").get<std::string>()) + "'";
   json_util::reject_unknown_keys(
       j,
       {"name", "description", "transport", "flow_control", "routing", "qps_per_connection",

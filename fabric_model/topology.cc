@@ -62,7 +62,7 @@ ClosTopology::ClosTopology(const ClusterConfig& config) : config_(config) {
   a_.assign(t + 2, 1);
   link_gbps_.assign(t + 2, 0);
   host_gbps_ = std::min(c.nic_gbps / c.planes, spec[0].link_gbps);
-  const std::string where = "topology '" + c.name + "'";
+  const std::string where = "topology '" + json_util::printable(c.name) + "'";
 
   if (t == 1) {
     if (c.gpus > spec[0].radix)
