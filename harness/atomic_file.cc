@@ -207,8 +207,9 @@ void RowSpool::replay(const std::function<void(const char*, std::size_t)>& sink)
 
 void write_spooled_atomically(
     const std::string& path, const std::string& head, const RowSpool& rows, const std::string& tail,
-    const std::function<void(const char*, std::size_t, const PieceSink&)>& filter) {
-  write_atomically_with(path, false, [&](int fd) {
+    const std::function<void(const char*, std::size_t, const PieceSink&)>& filter,
+    bool replace_existing) {
+  write_atomically_with(path, replace_existing, [&](int fd) {
     bool ok = write_all(fd, head.data(), head.size());
     const PieceSink out = [&](const char* p, std::size_t n) { ok = ok && write_all(fd, p, n); };
     rows.replay(filter ? PieceSink([&](const char* p, std::size_t n) { filter(p, n, out); }) : out);

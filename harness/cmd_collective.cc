@@ -94,17 +94,50 @@ DeviceDecision choose_device(DeviceChoice choice) {
 // thread flushes the rows measured so far as a valid document marked incomplete, then exits.
 std::atomic<int> g_stop_signal{0};
 extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+// SIGCONT: mpirun's first step when it ends a job (Ctrl-C on mpirun, a rank lost): SIGCONT, then
+// SIGTERM 1 s later, then SIGKILL as soon as the other ranks are gone (often within milliseconds).
+// So SIGCONT asks for a checkpoint of the files at once, while there is still a second.
+std::atomic<bool> g_checkpoint_request{false};
+extern "C" void on_cont_signal(int) { g_checkpoint_request.store(true); }
+
+// Files get a checkpoint (the partial document, marked incomplete, written atomically) every
+// --checkpoint seconds while rows come in, so even a SIGKILL without warning (out of memory, a
+// scheduler's hard kill) loses at most that much of the run; but never more often than 20x the
+// time the last checkpoint took (at most ~5% of the run spent writing, however large the files).
+constexpr double kCheckpointCostFactor = 20.0;
+
+// Writes every file reporter's document as it stands, marked incomplete. Caller holds files_mu.
+void checkpoint_files(std::vector<std::unique_ptr<Reporter>>& files, const SummaryBuilder& rows) {
+  RunSummary s = rows.summary(false);
+  s.end_time = utc_now();
+  for (auto& r : files) r->finish(s);
+}
 
 class InterruptFlusher {
  public:
-  InterruptFlusher(World& world, std::mutex& mu, std::vector<std::unique_ptr<Reporter>>& reporters,
-                   SummaryBuilder& rows)
-      : world_(world), mu_(mu), reporters_(reporters), rows_(rows) {
+  // files_mu guards `files` and `rows`; console_mu guards `console` (null on ranks other than 0).
+  // They are separate because a console write can block: when mpirun is shutting down it stops
+  // reading the ranks' stdout, and a row printed then waits on a full pipe. The files must not
+  // wait for it (mpirun sends SIGKILL 1 s after SIGTERM).
+  InterruptFlusher(World& world, std::mutex& files_mu,
+                   std::vector<std::unique_ptr<Reporter>>& files, SummaryBuilder& rows,
+                   std::mutex& console_mu, Reporter* console)
+      : world_(world),
+        files_mu_(files_mu),
+        files_(files),
+        rows_(rows),
+        console_mu_(console_mu),
+        console_(console) {
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int_);
     sigaction(SIGTERM, &sa, &old_term_);
+    struct sigaction cont {};
+    cont.sa_handler = on_cont_signal;
+    sigemptyset(&cont.sa_mask);
+    cont.sa_flags = SA_RESTART;
+    sigaction(SIGCONT, &cont, &old_cont_);
     thread_ = std::thread([this] { loop(); });
   }
   ~InterruptFlusher() {
@@ -112,6 +145,7 @@ class InterruptFlusher {
     thread_.join();
     sigaction(SIGINT, &old_int_, nullptr);
     sigaction(SIGTERM, &old_term_, nullptr);
+    sigaction(SIGCONT, &old_cont_, nullptr);
   }
   InterruptFlusher(const InterruptFlusher&) = delete;
   InterruptFlusher& operator=(const InterruptFlusher&) = delete;
@@ -119,28 +153,46 @@ class InterruptFlusher {
  private:
   void loop() {
     while (!done_.load()) {
+      if (g_checkpoint_request.exchange(false) && world_.rank() == 0) {
+        std::lock_guard<std::mutex> lock(files_mu_);
+        try {
+          checkpoint_files(files_, rows_);
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "fabricbench: checkpoint of the results failed: %s\n", e.what());
+        }
+      }
       const int sig = g_stop_signal.load();
       if (sig != 0) {
-        std::lock_guard<std::mutex> lock(mu_);
         if (world_.rank() == 0) {
-          RunSummary s = rows_.summary(false);
-          s.end_time = utc_now();
-          // Files first: the console footer can wait on a launcher that is already going
-          // away (mpirun sends SIGKILL 1 s after SIGTERM).
-          for (auto it = reporters_.rbegin(); it != reporters_.rend(); ++it) {
-            auto& r = *it;
-            try {
-              r->finish(s);
-            } catch (const std::exception& e) {
-              std::fprintf(stderr, "fabricbench: writing partial results failed: %s\n", e.what());
+          RunSummary s;
+          {
+            std::lock_guard<std::mutex> lock(files_mu_);
+            s = rows_.summary(false);
+            s.end_time = utc_now();
+            for (auto& r : files_) {
+              try {
+                r->finish(s);
+              } catch (const std::exception& e) {
+                std::fprintf(stderr, "fabricbench: writing partial results failed: %s\n", e.what());
+              }
             }
           }
           std::fprintf(stderr,
                        "fabricbench: interrupted by signal %d: rows measured so far were written, "
                        "marked incomplete\n",
                        sig);
+          std::fflush(stderr);
+          // The console footer only if no row is being printed (that print may be stuck).
+          std::unique_lock<std::mutex> lock(console_mu_, std::try_to_lock);
+          if (lock.owns_lock() && console_ != nullptr) {
+            try {
+              console_->finish(s);
+            } catch (const std::exception&) {
+              // The files are written; a console that cannot take the footer changes nothing.
+            }
+            std::fflush(stdout);
+          }
         }
-        std::fflush(nullptr);
         std::_Exit(128 + sig);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -148,12 +200,14 @@ class InterruptFlusher {
   }
 
   World& world_;
-  std::mutex& mu_;
-  std::vector<std::unique_ptr<Reporter>>& reporters_;
+  std::mutex& files_mu_;
+  std::vector<std::unique_ptr<Reporter>>& files_;
   SummaryBuilder& rows_;
+  std::mutex& console_mu_;
+  Reporter* console_;
   std::atomic<bool> done_{false};
   struct sigaction old_int_ {
-  }, old_term_{};
+  }, old_term_{}, old_cont_{};
   std::thread thread_;
 };
 
@@ -186,6 +240,10 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
     }
   }
   if (report_rank_errors(world, path_error)) return 2;
+
+  // Before any buffer is allocated (process-wide; ranks that are threads set it alike).
+  const std::string heap_error = opts.keep_heap ? keep_freed_heap() : std::string();
+  if (report_rank_errors(world, heap_error)) return 2;
 
   const DeviceDecision device = choose_device(opts.device);
   if (report_rank_errors(world, device.error)) return 2;
@@ -276,6 +334,8 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
   meta["sweep"]["root"] = opts.root;
   // Only with -g, so --resume still matches files written before -g existed.
   if (opts.gpus_per_process > 1) meta["sweep"]["gpus_per_process"] = opts.gpus_per_process;
+  // Likewise only when set: the host allocator keeps freed memory (--keep-heap).
+  if (opts.keep_heap) meta["sweep"]["keep_heap"] = true;
   meta["mpi_library"] = world.library_version();
   meta["cuda_runtime"] = cuda_runtime_version();
   meta["cuda_driver"] = cuda_driver_version();
@@ -337,7 +397,9 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
     meta["resumed_from"] = {{"file", opts.resume_path}, {"sizes", opts.resume_steps}};
   }
 
-  std::vector<std::unique_ptr<Reporter>> reporters;
+  // Rank 0 reports: the console, and the files (kept apart, see InterruptFlusher).
+  std::unique_ptr<Reporter> console;
+  std::vector<std::unique_ptr<Reporter>> files;
   if (root_rank) {
     std::fprintf(stdout, "# %s\n", device.reason.c_str());
     if (opts.gpus_per_process > 1) {
@@ -345,10 +407,11 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
                    opts.gpus_per_process, opts.gpus_per_process,
                    device_buffers ? ", one GPU each" : " (host buffers)");
     }
-    reporters.push_back(make_console_reporter(stdout, !opts.quiet_header));
-    if (!opts.json_path.empty()) reporters.push_back(make_json_reporter(opts.json_path));
-    if (!opts.csv_path.empty()) reporters.push_back(make_csv_reporter(opts.csv_path));
-    for (auto& r : reporters) r->begin(meta);
+    console = make_console_reporter(stdout, !opts.quiet_header);
+    if (!opts.json_path.empty()) files.push_back(make_json_reporter(opts.json_path));
+    if (!opts.csv_path.empty()) files.push_back(make_csv_reporter(opts.csv_path));
+    console->begin(meta);
+    for (auto& r : files) r->begin(meta);
   }
 
   WatchdogOptions wopts;
@@ -357,29 +420,51 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
   Watchdog watchdog(world, wopts);
   RunSummary summary;
   std::string run_error;
-  std::mutex reporters_mu;
+  std::mutex files_mu, console_mu;
   SummaryBuilder rows_so_far;
+  // Rows go to the files first (with a checkpoint now and then, see kCheckpointCostFactor), then
+  // (under its own lock) to the console.
+  using Clock = std::chrono::steady_clock;
+  const auto after = [](double seconds) {
+    return Clock::now() +
+           std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  };
+  Clock::time_point next_checkpoint = after(opts.checkpoint_s);
+  const auto report_row = [&](const SizeResult& row) {
+    {
+      std::lock_guard<std::mutex> lock(files_mu);
+      rows_so_far.add(row);
+      for (auto& r : files) r->add(row);
+      const Clock::time_point now = Clock::now();
+      if (!files.empty() && opts.checkpoint_s > 0 && now >= next_checkpoint) {
+        try {
+          checkpoint_files(files, rows_so_far);
+        } catch (const std::exception& e) {
+          // The run goes on; the final write reports a lasting problem.
+          std::fprintf(stderr, "fabricbench: checkpoint of the results failed: %s\n", e.what());
+        }
+        const std::chrono::duration<double> took = Clock::now() - now;
+        next_checkpoint = after(std::max(opts.checkpoint_s, kCheckpointCostFactor * took.count()));
+      }
+    }
+    std::lock_guard<std::mutex> lock(console_mu);
+    if (console) console->add(row);
+  };
   if (root_rank && !resumed.empty()) {
     std::fprintf(stdout, "# resumed: %zu sizes from %s\n", resumed.size(),
                  opts.resume_path.c_str());
   }
-  for (const SizeResult& row : resumed) {
-    rows_so_far.add(row);
-    for (auto& r : reporters) r->add(row);
-  }
+  for (const SizeResult& row : resumed) report_row(row);
   resumed.clear();
   resumed.shrink_to_fit();
   {
     // Signal handlers are the process's: installed once, by the rank that owns it.
     std::optional<InterruptFlusher> flusher;
-    if (ctx.owns_process) flusher.emplace(world, reporters_mu, reporters, rows_so_far);
+    if (ctx.owns_process) {
+      flusher.emplace(world, files_mu, files, rows_so_far, console_mu, console.get());
+    }
     try {
-      summary =
-          run_sweep(opts, *backend, world, &watchdog, device_buffers, [&](const SizeResult& row) {
-            std::lock_guard<std::mutex> lock(reporters_mu);
-            rows_so_far.add(row);
-            for (auto& r : reporters) r->add(row);
-          });
+      summary = run_sweep(opts, *backend, world, &watchdog, device_buffers, report_row);
     } catch (const std::exception& e) {
       run_error = e.what();
     }
@@ -393,8 +478,9 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
   summary = rows_so_far.summary(summary.complete);
   summary.end_time = utc_now();
   try {
-    std::lock_guard<std::mutex> lock(reporters_mu);
-    for (auto& r : reporters) r->finish(summary);
+    std::scoped_lock lock(files_mu, console_mu);
+    if (console) console->finish(summary);
+    for (auto& r : files) r->finish(summary);
   } catch (const std::exception& e) {
     say(std::string("writing results failed: ") + e.what());
     return 3;

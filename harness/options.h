@@ -31,9 +31,10 @@ struct RunOptions {
   std::vector<RedOp> ops = {RedOp::kSum};
   int root = 0;  // -r
   AverageMode average = AverageMode::kMean;
-  int blocking = 0;          // -z
-  int run_cycles = 1;        // -N (0: run forever)
-  double timeout_s = 300.0;  // -T (0: no watchdog)
+  int blocking = 0;            // -z
+  int run_cycles = 1;          // -N (0: run forever)
+  double timeout_s = 300.0;    // -T (0: no watchdog)
+  double checkpoint_s = 10.0;  // --checkpoint: result files rewritten this often (0: only at end)
   std::string backend = "mpi";
   std::string algo = "auto";
   DeviceChoice device = DeviceChoice::kAuto;
@@ -41,7 +42,8 @@ struct RunOptions {
   int gpus_per_process = 1;  // -g: ranks run as threads of this process (one GPU each)
   std::string json_path;
   std::string csv_path;
-  bool bind = true;  // --no-bind turns it off
+  bool bind = true;        // --no-bind turns it off
+  bool keep_heap = false;  // --keep-heap: freed host memory stays mapped (sysinfo.h)
   std::uint64_t seed = 0x5eed;
   bool quiet_header = false;      // --no-header: rows only (for scripts)
   std::string resume_path;        // --resume FILE: continue the interrupted run written there

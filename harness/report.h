@@ -69,6 +69,9 @@ class Reporter {
   // `meta` is the full metadata object of the results schema (see harness/sysinfo.h).
   virtual void begin(const nlohmann::json& meta) = 0;
   virtual void add(const SizeResult& row) = 0;
+  // The file reporters may be finished more than once: each call writes the document of the rows
+  // so far (checkpoints during a run, marked incomplete; then the final one). The console's
+  // finish() prints the footer and is called once.
   virtual void finish(const RunSummary& summary) = 0;
 };
 
@@ -81,8 +84,9 @@ class Reporter {
 //        cpuset}].
 std::unique_ptr<Reporter> make_console_reporter(std::FILE* out, bool header = true);
 // JSON document {"schema": "fabricbench.results/1", "meta": ..., "results": [...], "summary": ...}
-// and CSV with the same rows; both written atomically (temp file + rename) at finish(), and
-// refusing to overwrite an existing file (checked by check_output_path before the run).
+// and CSV with the same rows; both written atomically (temp file + rename) at finish(), the first
+// one refusing to overwrite an existing file (checked by check_output_path before the run), later
+// ones replacing the reporter's own earlier document.
 std::unique_ptr<Reporter> make_json_reporter(const std::string& path);
 std::unique_ptr<Reporter> make_csv_reporter(const std::string& path);
 

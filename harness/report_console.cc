@@ -100,6 +100,9 @@ class ConsoleReporter final : public Reporter {
                  get_or<int>(meta, "nranks", 0), get_or<int>(sweep, "average", 1),
                  get_or<int>(sweep, "blocking", 0), get_or<int>(sweep, "run_cycles", 1),
                  get_or<double>(sweep, "timeout_s", 0.0));
+    if (get_or<bool>(sweep, "keep_heap", false)) {
+      std::fprintf(out_, "# Host allocator: freed memory kept mapped (--keep-heap)\n");
+    }
     std::fprintf(out_, "#\n# Using devices\n");
     const nlohmann::json ranks = get_or<nlohmann::json>(meta, "ranks", nlohmann::json::array());
     for (const auto& r : ranks) print_rank(r);

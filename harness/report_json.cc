@@ -78,7 +78,8 @@ class JsonReporter final : public Reporter {
     tail += ",\n  \"summary\": ";
     tail += indent(summary.dump(2, ' ', false, kReplace));
     tail += "\n}\n";
-    write_spooled_atomically(path_, head, rows_, tail);
+    write_spooled_atomically(path_, head, rows_, tail, nullptr, written_);
+    written_ = true;
   }
 
  private:
@@ -114,6 +115,7 @@ class JsonReporter final : public Reporter {
   RowSpool rows_;
   std::string line_;
   RowFields fields_;
+  bool written_ = false;  // finish() ran before (a checkpoint): replace that file
 };
 
 }  // namespace

@@ -47,10 +47,13 @@ class RowSpool {
 };
 
 // Writes head + the spool's text (each piece passed through `filter` when given) + tail to `path`
-// atomically, as write_file_atomically does.
+// atomically, as write_file_atomically does. The reporters write their file more than once (a
+// checkpoint now and then, then the final document): the first write refuses an existing file,
+// the later ones replace their own (replace_existing).
 using PieceSink = std::function<void(const char*, std::size_t)>;
 void write_spooled_atomically(
     const std::string& path, const std::string& head, const RowSpool& rows, const std::string& tail,
-    const std::function<void(const char*, std::size_t, const PieceSink&)>& filter = nullptr);
+    const std::function<void(const char*, std::size_t, const PieceSink&)>& filter = nullptr,
+    bool replace_existing = false);
 
 }  // namespace fb

@@ -190,6 +190,13 @@ MeasuredFile parse_results_json(const nlohmann::json& doc, const std::string& or
     m.algo = optional_text(r, "algo", f.algorithm);
     f.rows.push_back(std::move(m));
   }
+  // A run with --keep-heap measured a different host allocator: its own configuration, so
+  // calibrate and publish never mix it with a default run of the same algorithm.
+  const nlohmann::json sweep = meta.value("sweep", nlohmann::json());
+  if (sweep.is_object() && sweep.value("keep_heap", nlohmann::json(false)) == true) {
+    f.algorithm += "+keep-heap";
+    for (MeasuredRow& m : f.rows) m.algo += "+keep-heap";
+  }
   return f;
 }
 

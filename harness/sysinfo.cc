@@ -4,6 +4,9 @@
 #include "harness/sysinfo.h"
 
 #include <dirent.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <sched.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -14,6 +17,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -186,6 +190,19 @@ std::size_t total_memory_bytes() {
   const long page = sysconf(_SC_PAGE_SIZE);
   if (pages <= 0 || page <= 0) return meminfo_bytes("MemTotal");
   return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page);
+}
+
+std::string keep_freed_heap() {
+#if defined(__GLIBC__)
+  // Trim threshold first: mallopt(M_MMAP_MAX) alone would still return the heap top to the OS.
+  if (mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max()) != 1 ||
+      mallopt(M_MMAP_MAX, 0) != 1) {
+    return "--keep-heap: mallopt refused (M_TRIM_THRESHOLD, M_MMAP_MAX)";
+  }
+  return "";
+#else
+  return "--keep-heap needs glibc's malloc (mallopt M_MMAP_MAX, M_TRIM_THRESHOLD)";
+#endif
 }
 
 std::size_t available_memory_bytes() {

@@ -42,6 +42,12 @@ nlohmann::json proc_topology_summary();
 std::string hostname();
 std::size_t total_memory_bytes();
 std::size_t available_memory_bytes();
+// --keep-heap: freed host memory stays mapped in this process (glibc: no mmap for large blocks,
+// no trimming), so a library's per-call temporary buffers are not page-faulted anew on every
+// call. Open MPI's all_reduce allocates one per call; glibc serves blocks of 32 MiB and more with
+// a fresh mmap each time, so without this every call above that size pays its page faults.
+// Returns "" on success, else why it could not be done (not glibc, mallopt refused).
+std::string keep_freed_heap();
 // ISO 8601 UTC, e.g. 2026-11-25T21:37:54Z.
 std::string utc_now();
 

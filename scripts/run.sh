@@ -3,8 +3,9 @@
 # present, CPU fallback otherwise), calibrate the model on it, run the fabric comparison
 # (InfiniBand vs RoCEv2 ECMP vs adaptive at 1k-1M GPUs) and publish tables and plots under
 # results/. Env: BUILD_DIR (build), NP (2), REPEATS (measured sweeps per backend, 2),
-# MAXBYTES (64M), SKIP_MODEL=1 (reuse results/model/*.json), MODEL_FULL=1 (the whole study of
-# scripts/model_comparison.sh instead of its first comparison).
+# MAXBYTES (64M), KEEP_HEAP (1: measure with --keep-heap, see README), SKIP_MODEL=1 (reuse
+# results/model/*.json), MODEL_FULL=1 (the whole study of scripts/model_comparison.sh instead of
+# its first comparison).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$SECONDS
@@ -26,6 +27,11 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 NP=${NP:-2}
 REPEATS=${REPEATS:-2}
 MAXBYTES=${MAXBYTES:-64M}
+# Without it Open MPI's all_reduce page-faults a fresh temporary buffer on every call from 32 MiB
+# up (glibc mmap threshold): a step no size-to-size model can predict. The step is the allocator,
+# not the collective; the calibration models the collective.
+heap=()
+if [ "${KEEP_HEAP:-1}" = 1 ]; then heap=(--keep-heap); fi
 host=$(hostname -s)
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p results/raw
@@ -53,9 +59,9 @@ for ((r = 1; r <= REPEATS; r++)); do
       tag=own-ring
     fi
     out=results/raw/all_reduce-${tag}-${host}-np${NP}-${stamp}-r${r}.json
-    step "measure $n/$total: mpirun -np $NP fabricbench all_reduce --backend $b ${extra[*]} -b 8 -e $MAXBYTES -f 2 --json $out"
+    step "measure $n/$total: mpirun -np $NP fabricbench all_reduce --backend $b ${extra[*]} -b 8 -e $MAXBYTES -f 2 ${heap[*]} --json $out"
     bash scripts/mpirun.sh -np "$NP" "$FB" all_reduce --backend "$b" "${extra[@]}" -b 8 \
-      -e "$MAXBYTES" -f 2 --json "$out" >"${out%.json}.txt"
+      -e "$MAXBYTES" -f 2 "${heap[@]}" --json "$out" >"${out%.json}.txt"
     grep -E '^# (Out of bounds|Avg bus|Peak bus)' "${out%.json}.txt" | sed 's/^/   /'
   done
 done

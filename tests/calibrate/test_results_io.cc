@@ -37,6 +37,17 @@ TEST(ResultsIo, ReadsFabricbenchJson) {
   EXPECT_EQ(f.roofline_gbps, 0);
 }
 
+TEST(ResultsIo, KeepHeapRunIsItsOwnConfiguration) {
+  nlohmann::json j = parse_json_text(read_text(kData + "/mpi_np2_run1.json"), "x");
+  j["meta"]["sweep"]["keep_heap"] = true;
+  const MeasuredFile f = parse_results_json(j, "x");
+  EXPECT_EQ(f.algorithm, "library+keep-heap");
+  ASSERT_FALSE(f.rows.empty());
+  for (const MeasuredRow& r : f.rows) EXPECT_EQ(r.algo, "library+keep-heap");
+  j["meta"]["sweep"]["keep_heap"] = false;
+  EXPECT_EQ(parse_results_json(j, "x").algorithm, "library");
+}
+
 TEST(ResultsIo, BadFilesGiveOneClearLine) {
   EXPECT_EQ(error_of(kData + "/bad_schema.json"),
             kData + "/bad_schema.json: schema 'nccl-tests/1' is not fabricbench.results/1");

@@ -90,6 +90,10 @@ TEST(Options, NcclTestsFlags) {
   EXPECT_EQ(o.json_path, "x.json");
   EXPECT_EQ(o.csv_path, "x.csv");
   EXPECT_FALSE(o.bind);
+  EXPECT_FALSE(o.keep_heap);
+  ParseOutcome k = parse({"all_reduce", "--keep-heap"});
+  ASSERT_TRUE(k.options) << k.output;
+  EXPECT_TRUE(k.options->keep_heap);
 }
 
 TEST(Options, LongFlagsAndAll) {

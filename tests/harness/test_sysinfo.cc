@@ -3,8 +3,11 @@
 // formats, and binding exactly against hwloc's core list.
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <regex>
 #include <string>
 
@@ -146,6 +149,51 @@ TEST(BindRank, UnknownGpuFallsBackToACoreAndSaysWhy) {
   EXPECT_EQ(r.description, "core 0 (local rank 0 of 1); GPU 0000:ff:1f.7 not found by hwloc");
 }
 #endif
+
+// The sanitizers replace malloc; their mallopt does nothing, so --keep-heap must say it failed.
+#if defined(__SANITIZE_ADDRESS__)
+#define FB_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FB_TEST_ASAN 1
+#endif
+#endif
+
+long minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
+
+// Allocates, touches every page and frees 64 MiB (above glibc's largest mmap threshold, 32 MiB);
+// returns the page faults the touching took.
+long faults_of_fresh_block() {
+  constexpr std::size_t kBytes = 64u << 20;
+  auto* p = static_cast<char*>(std::malloc(kBytes));
+  EXPECT_NE(p, nullptr);
+  if (p == nullptr) return -1;
+  const long before = minor_faults();
+  std::memset(p, 1, kBytes);
+  const long faults = minor_faults() - before;
+  volatile char sink = p[kBytes / 2];
+  (void)sink;
+  std::free(p);
+  return faults;
+}
+
+// (Each test runs in its own process under ctest, so the process-wide mallopt stays here.)
+TEST(KeepHeap, FreedBlocksStayMappedSoReuseTakesNoPageFaults) {
+#if defined(FB_TEST_ASAN)
+  EXPECT_NE(keep_freed_heap(), "");
+#else
+  ASSERT_EQ(keep_freed_heap(), "");
+  faults_of_fresh_block();  // the first time the pages are new
+  // The same size again reuses the pages kept mapped: (almost) no faults. Without --keep-heap,
+  // glibc maps 64 MiB afresh on each malloc and this is ~16384 faults (4 KiB pages).
+  const long again = faults_of_fresh_block();
+  EXPECT_LT(again, 64) << "a freed 64 MiB block was unmapped and faulted in again";
+#endif
+}
 
 }  // namespace
 }  // namespace fb
