@@ -2,10 +2,10 @@
 # The main job: install dependencies, build, measure all_reduce on this machine (GPU when one is
 # present, CPU fallback otherwise), calibrate the model on it, run the fabric comparison
 # (InfiniBand vs RoCEv2 ECMP vs adaptive at 1k-1M GPUs) and publish tables and plots under
-# results/. Env: BUILD_DIR (build), NP (2), REPEATS (measured sweeps per backend, 2),
-# MAXBYTES (64M), KEEP_HEAP (1: measure with --keep-heap, see README), SKIP_MODEL=1 (reuse
-# results/model/*.json), MODEL_FULL=1 (the whole study of scripts/model_comparison.sh instead of
-# its first comparison).
+# results/. Env: BUILD_DIR (build), NP (2), REPEATS (measured sweeps per backend, 3),
+# MAXBYTES (256M), STEPFACTOR (1.41421356: two sizes per doubling), KEEP_HEAP (1: measure with
+# --keep-heap, see README), SKIP_MODEL=1 (reuse results/model/*.json), MODEL_FULL=1 (the whole
+# study of scripts/model_comparison.sh instead of its first comparison).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$SECONDS
@@ -25,8 +25,13 @@ FB=$BUILD_DIR/fabricbench
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 NP=${NP:-2}
-REPEATS=${REPEATS:-2}
-MAXBYTES=${MAXBYTES:-64M}
+REPEATS=${REPEATS:-3}
+# Sizes: 8 B to 256 MiB, a factor sqrt(2) apart. The calibration's leave-one-size-out check
+# predicts each size from its neighbours; a factor 2 apart they straddle cache transitions that
+# sqrt(2) resolves, and sizes to 256 MiB put several points in the DRAM-bound regime, where the
+# model extrapolates from (with 64 MiB the largest size had a single neighbour in it).
+MAXBYTES=${MAXBYTES:-256M}
+STEPFACTOR=${STEPFACTOR:-1.41421356}
 # Without it Open MPI's all_reduce page-faults a fresh temporary buffer on every call from 32 MiB
 # up (glibc mmap threshold): a step no size-to-size model can predict. The step is the allocator,
 # not the collective; the calibration models the collective.
@@ -59,9 +64,9 @@ for ((r = 1; r <= REPEATS; r++)); do
       tag=own-ring
     fi
     out=results/raw/all_reduce-${tag}-${host}-np${NP}-${stamp}-r${r}.json
-    step "measure $n/$total: mpirun -np $NP fabricbench all_reduce --backend $b ${extra[*]} -b 8 -e $MAXBYTES -f 2 ${heap[*]} --json $out"
+    step "measure $n/$total: mpirun -np $NP fabricbench all_reduce --backend $b ${extra[*]} -b 8 -e $MAXBYTES -f $STEPFACTOR ${heap[*]} --json $out"
     bash scripts/mpirun.sh -np "$NP" "$FB" all_reduce --backend "$b" "${extra[@]}" -b 8 \
-      -e "$MAXBYTES" -f 2 "${heap[@]}" --json "$out" >"${out%.json}.txt"
+      -e "$MAXBYTES" -f "$STEPFACTOR" "${heap[@]}" --json "$out" >"${out%.json}.txt"
     grep -E '^# (Out of bounds|Avg bus|Peak bus)' "${out%.json}.txt" | sed 's/^/   /'
   done
 done
