@@ -357,8 +357,9 @@ nlohmann::json to_json(const Calibration& c) {
           {"method",
            {{"fit", "t(n) = alpha + beta*n, weighted least squares, w = 1/t^2 (relative error)"},
             {"sample",
-             "per size, over repeats and variants: the min of each row's fastest iteration "
-             "(time_statistic min) or the median of each row's median (time_statistic median)"},
+             "per size, over repeats and variants: the median of each row's fastest iteration "
+             "(time_statistic min-median), the min of them (min) or the median of each row's "
+             "median (median)"},
             {"efficiency", "t_cal(n) = alpha-beta(n) * eff(n), eff piecewise linear in log2(n)"},
             {"leave_one_out", "refit alpha, beta, eff without each size; predict it"},
             {"thresholds",

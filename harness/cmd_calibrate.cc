@@ -24,8 +24,10 @@ int fail(const std::string& msg, int code) {
 
 model::Calibration calibrate_files(const std::vector<MeasuredFile>& files, const std::string& stat,
                                    long long* excluded_wrong) {
-  if (stat != "min" && stat != "median")
-    throw std::runtime_error("--stat must be min or median, not '" + stat + "'");
+  if (stat != "min-median" && stat != "min" && stat != "median")
+    throw std::runtime_error("--stat must be min-median, min or median, not '" + stat + "'");
+  const bool row_min = stat != "median";
+  const model::Combine combine = stat == "min" ? model::Combine::kMin : model::Combine::kMedian;
   std::map<model::CalibrationKey, std::vector<model::CalibrationSample>> samples;
   std::map<model::CalibrationKey, std::set<std::string>> inputs;
   long long wrong = 0;
@@ -40,20 +42,21 @@ model::Calibration calibrate_files(const std::vector<MeasuredFile>& files, const
                               f.device,  r.collective,
                               r.dtype,   r.op,
                               f.machine, f.nranks};
-      // Interference on a shared host (descheduling, other jobs) only ever adds time, so the
-      // fastest iteration estimates the undisturbed cost best; the median is the choice on a
-      // quiet machine. Repeats and variants are combined the same way (min of mins, or median).
+      // Interference on a shared host (descheduling, other jobs) only ever adds time, so within
+      // a run the fastest iteration estimates the undisturbed cost best. Across repeats and
+      // variants the default (min-median) takes the median of those minima: one run that was
+      // lucky at one size (a timer or scheduling fluke) does not set that size alone, which
+      // the min of all minima (min) lets it do. median: the median of each run's median, for a
+      // quiet machine.
       samples[k].push_back(
-          {static_cast<double>(r.bytes), stat == "min" ? r.time_us_min : r.time_us_median});
+          {static_cast<double>(r.bytes), row_min ? r.time_us_min : r.time_us_median});
       inputs[k].insert(f.path);
     }
   }
   if (excluded_wrong != nullptr) *excluded_wrong = wrong;
   model::Calibration cal;
   for (const auto& [key, s] : samples) {
-    model::GroupFit g =
-        model::calibrate_group(key, s, model::FitThresholds(),
-                               stat == "min" ? model::Combine::kMin : model::Combine::kMedian);
+    model::GroupFit g = model::calibrate_group(key, s, model::FitThresholds(), combine);
     g.inputs.assign(inputs[key].begin(), inputs[key].end());
     cal.groups.push_back(std::move(g));
   }
@@ -65,12 +68,15 @@ int cmd_calibrate(int argc, char** argv) {
   std::vector<std::string> paths;
   std::string out_path;
   bool force = false;
-  std::string stat = "min";
+  std::string stat = "min-median";
   app.add_option("results", paths, "fabricbench.results/1 JSON or nccl-tests output files")
       ->required();
   app.add_option("--out,-o", out_path, "write fabricbench.calibration/1 JSON here")->required();
   app.add_flag("--force", force, "replace an existing output file");
-  app.add_option("--stat", stat, "per-row time fitted: min (over iterations) or median");
+  app.add_option("--stat", stat,
+                 "time fitted per size: min-median (median over runs of each run's fastest "
+                 "iteration), min (the fastest iteration of any run) or median (of the runs' "
+                 "medians)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -14,8 +14,8 @@ namespace fb {
 
 // Groups the rows of `files` by configuration and fits each group. Rows with wrong elements are
 // left out (counted in `excluded_wrong`), as are size-0 rows (no bandwidth to fit). `stat` picks
-// the per-row time fitted: "min" (over iterations, the default: see cmd_calibrate.cc) or
-// "median".
+// the time fitted per size: "min-median" (the default: median over runs of each run's fastest
+// iteration, see cmd_calibrate.cc), "min" (the fastest iteration of any run) or "median".
 model::Calibration calibrate_files(const std::vector<MeasuredFile>& files,
                                    const std::string& stat = "min",
                                    long long* excluded_wrong = nullptr);

@@ -423,8 +423,9 @@ std::string render_model_vs_measured(const model::Calibration& cal, const std::s
        "for each size, alpha, beta and eff are refitted without it and it is predicted. Measured "
        "= per size over repeats and variants, statistic `"
     << jstr(cal.provenance, "time_statistic", "median")
-    << "` (min: fastest iteration of any repeat, since interference only adds time; median: "
-       "median of the runs' medians).\n";
+    << "` (min-median: median over repeats of each run's fastest iteration, since interference "
+       "only adds time and one lucky run should not set a size alone; min: fastest iteration of "
+       "any repeat; median: median of the runs' medians).\n";
   for (const auto& g : cal.groups) {
     o << "\n## " << g.key.label() << "\n\n";
     o << "- alpha " << num(g.fit.alpha_us) << " us" << (g.alpha_clamped ? " (clamped at 0)" : "")

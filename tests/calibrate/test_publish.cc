@@ -64,7 +64,7 @@ TEST_F(PublishTest, CalibrateWritesAndRefusesToOverwrite) {
   const auto j = nlohmann::json::parse(slurp(path("cal.json")));
   EXPECT_EQ(j["schema"], "fabricbench.calibration/1");
   EXPECT_EQ(j["provenance"]["inputs"].size(), 2u);
-  EXPECT_EQ(j["provenance"]["time_statistic"], "min");
+  EXPECT_EQ(j["provenance"]["time_statistic"], "min-median");
   EXPECT_EQ(j["groups"].size(), 1u);
   EXPECT_EQ(j["groups"][0]["accepted"], true);
   EXPECT_EQ(calibrate(), 2);  // exists, no --force
@@ -77,6 +77,48 @@ TEST_F(PublishTest, CalibrateWritesAndRefusesToOverwrite) {
   EXPECT_EQ(run(cmd_calibrate, {"calibrate", kData + "/mpi_np2_run1.json", "--out", path("s.json"),
                                 "--stat", "mean"}),
             2);
+}
+
+// Three runs; at 1 MiB the third was lucky once (its fastest iteration 40% below the others').
+// min-median takes the median of the runs' fastest iterations, min the fastest of all, median the
+// median of the runs' medians.
+TEST(CalibrateStat, CombinesRunsAsNamed) {
+  std::vector<MeasuredFile> files(3);
+  for (int f = 0; f < 3; ++f) {
+    files[f].path = "run" + std::to_string(f);
+    files[f].backend = "mpi";
+    files[f].algorithm = "library";
+    files[f].device = "cpu";
+    files[f].machine = "box";
+    files[f].nranks = 2;
+    for (std::size_t bytes = 64u << 10; bytes <= (16u << 20); bytes *= 2) {
+      MeasuredRow r;
+      r.collective = "all_reduce";
+      r.dtype = "float";
+      r.op = "sum";
+      r.bytes = bytes;
+      r.wrong = 0;
+      r.algo = "library";
+      r.time_us_min = 2.0 + static_cast<double>(bytes) / 5000.0 * (1.0 + 0.01 * f);
+      if (bytes == (1u << 20) && f == 2) r.time_us_min *= 0.6;
+      r.time_us_median = r.time_us_min * 1.5;
+      r.time_us = r.time_us_median;
+      files[f].rows.push_back(r);
+    }
+  }
+  const auto at_1mib = [&](const std::string& stat) {
+    const model::Calibration cal = calibrate_files(files, stat, nullptr);
+    EXPECT_EQ(cal.groups.size(), 1u);
+    for (const auto& p : cal.groups.at(0).points)
+      if (p.bytes == (1u << 20)) return p.time_us;
+    return -1.0;
+  };
+  const auto t = [](int f) { return 2.0 + (1u << 20) / 5000.0 * (1.0 + 0.01 * f); };
+  // Sorted minima: lucky run 2, run 0, run 1; the middle one is run 0's.
+  EXPECT_DOUBLE_EQ(at_1mib("min-median"), t(0));
+  EXPECT_DOUBLE_EQ(at_1mib("min"), t(2) * 0.6);  // the lucky one
+  EXPECT_DOUBLE_EQ(at_1mib("median"), t(0) * 1.5);
+  EXPECT_THROW(calibrate_files(files, "mean", nullptr), std::runtime_error);
 }
 
 TEST_F(PublishTest, TablesMatchFixtures) {
@@ -103,7 +145,7 @@ TEST_F(PublishTest, TablesMatchFixtures) {
       has_line(mvm, "## mpi/library/cpu all_reduce float sum np2 @ boxa (Test CPU, 2 cores)"))
       << mvm;
   EXPECT_TRUE(has_line(mvm, "- verdict: accepted"));
-  EXPECT_NE(mvm.find("statistic `min`"), std::string::npos);
+  EXPECT_NE(mvm.find("statistic `min-median`"), std::string::npos);
   // 7 sizes, one LOO row each.
   std::size_t rows = 0;
   for (std::size_t p = mvm.find("\n| "); p != std::string::npos; p = mvm.find("\n| ", p + 1))
