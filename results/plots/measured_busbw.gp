@@ -8,8 +8,8 @@ set logscale x 2
 set format x '%.0b%BB'
 set terminal pngcairo size 1300,650 noenhanced
 set output 'results/plots/measured_busbw.png.tmp'
-plot 'results/plots/measured_busbw.dat' index 0 using 1:2 with linespoints title 'mpi/library/cpu np2 all_reduce float sum @ vm', 'results/plots/measured_busbw.dat' index 1 using 1:2 with linespoints title 'own/ring/cpu np2 all_reduce float sum @ vm'
+plot 'results/plots/measured_busbw.dat' index 0 using 1:2 with linespoints title 'mpi/library+keep-heap/cpu np2 all_reduce float sum @ vm', 'results/plots/measured_busbw.dat' index 1 using 1:2 with linespoints title 'own/ring+keep-heap/cpu np2 all_reduce float sum @ vm'
 set terminal svg size 1300,650 dynamic noenhanced
 set output 'results/plots/measured_busbw.svg.tmp'
-plot 'results/plots/measured_busbw.dat' index 0 using 1:2 with linespoints title 'mpi/library/cpu np2 all_reduce float sum @ vm', 'results/plots/measured_busbw.dat' index 1 using 1:2 with linespoints title 'own/ring/cpu np2 all_reduce float sum @ vm'
+plot 'results/plots/measured_busbw.dat' index 0 using 1:2 with linespoints title 'mpi/library+keep-heap/cpu np2 all_reduce float sum @ vm', 'results/plots/measured_busbw.dat' index 1 using 1:2 with linespoints title 'own/ring+keep-heap/cpu np2 all_reduce float sum @ vm'
 set output
