@@ -159,6 +159,7 @@ TEST(BindRank, UnknownGpuFallsBackToACoreAndSaysWhy) {
 #endif
 #endif
 
+#if !defined(FB_TEST_ASAN)
 long minor_faults() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -180,6 +181,7 @@ long faults_of_fresh_block() {
   std::free(p);
   return faults;
 }
+#endif
 
 // (Each test runs in its own process under ctest, so the process-wide mallopt stays here.)
 TEST(KeepHeap, FreedBlocksStayMappedSoReuseTakesNoPageFaults) {
