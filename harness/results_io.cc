@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "fabric_model/config.h"
 #include "harness/report.h"
 
 namespace fb {
@@ -132,7 +133,8 @@ MeasuredFile parse_results_json(const nlohmann::json& doc, const std::string& or
   if (schema_it == doc.end() || !schema_it->is_string())
     fail(origin, std::string("no \"schema\" string (expected ") + kResultsSchema + ")");
   if (*schema_it != kResultsSchema)
-    fail(origin, "schema '" + schema_it->get<std::string>() + "' is not " + kResultsSchema);
+    fail(origin, "schema '" + model::json_util::printable(schema_it->get<std::string>()) +
+                     "' is not " + kResultsSchema);
   MeasuredFile f;
   f.path = origin;
   f.format = kResultsSchema;
