@@ -106,11 +106,21 @@ extern "C" void on_cont_signal(int) { g_checkpoint_request.store(true); }
 // time the last checkpoint took (at most ~5% of the run spent writing, however large the files).
 constexpr double kCheckpointCostFactor = 20.0;
 
-// Writes every file reporter's document as it stands, marked incomplete. Caller holds files_mu.
-void checkpoint_files(std::vector<std::unique_ptr<Reporter>>& files, const SummaryBuilder& rows) {
+// Writes every file reporter's document as it stands, marked incomplete, and returns the summary
+// written. A file that fails is reported ("fabricbench: <what> failed: ...") and the others are
+// still written. Caller holds files_mu.
+RunSummary write_partial(std::vector<std::unique_ptr<Reporter>>& files, const SummaryBuilder& rows,
+                         const char* what) {
   RunSummary s = rows.summary(false);
   s.end_time = utc_now();
-  for (auto& r : files) r->finish(s);
+  for (auto& r : files) {
+    try {
+      r->finish(s);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "fabricbench: %s failed: %s\n", what, e.what());
+    }
+  }
+  return s;
 }
 
 class InterruptFlusher {
@@ -155,11 +165,7 @@ class InterruptFlusher {
     while (!done_.load()) {
       if (g_checkpoint_request.exchange(false) && world_.rank() == 0) {
         std::lock_guard<std::mutex> lock(files_mu_);
-        try {
-          checkpoint_files(files_, rows_);
-        } catch (const std::exception& e) {
-          std::fprintf(stderr, "fabricbench: checkpoint of the results failed: %s\n", e.what());
-        }
+        write_partial(files_, rows_, "checkpoint of the results");
       }
       const int sig = g_stop_signal.load();
       if (sig != 0) {
@@ -167,15 +173,7 @@ class InterruptFlusher {
           RunSummary s;
           {
             std::lock_guard<std::mutex> lock(files_mu_);
-            s = rows_.summary(false);
-            s.end_time = utc_now();
-            for (auto& r : files_) {
-              try {
-                r->finish(s);
-              } catch (const std::exception& e) {
-                std::fprintf(stderr, "fabricbench: writing partial results failed: %s\n", e.what());
-              }
-            }
+            s = write_partial(files_, rows_, "writing partial results");
           }
           std::fprintf(stderr,
                        "fabricbench: interrupted by signal %d: rows measured so far were written, "
@@ -437,12 +435,8 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
       for (auto& r : files) r->add(row);
       const Clock::time_point now = Clock::now();
       if (!files.empty() && opts.checkpoint_s > 0 && now >= next_checkpoint) {
-        try {
-          checkpoint_files(files, rows_so_far);
-        } catch (const std::exception& e) {
-          // The run goes on; the final write reports a lasting problem.
-          std::fprintf(stderr, "fabricbench: checkpoint of the results failed: %s\n", e.what());
-        }
+        // The run goes on after a failed checkpoint; the final write reports a lasting problem.
+        write_partial(files, rows_so_far, "checkpoint of the results");
         const std::chrono::duration<double> took = Clock::now() - now;
         next_checkpoint = after(std::max(opts.checkpoint_s, kCheckpointCostFactor * took.count()));
       }
