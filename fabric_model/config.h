@@ -25,11 +25,15 @@ struct ClusterConfig {
   Gbps scaleup_gbps = 0;               // per GPU, per direction
   Micros scaleup_step_latency_us = 0;  // per NVLink step
   double gpu_reduce_gbytes_per_s = 0;  // reduction rate per GPU; 0 = not modelled
-  Gbps nic_gbps = 0;                   // per GPU, split evenly across planes
-  int planes = 1;                      // parallel copies of the fabric
-  bool rail_optimized = true;          // GPU i of every server on leaf (rail) i
-  int tier_count = 0;                  // 0 = smallest that fits; else 1..4
-  std::vector<TierSpec> tiers;         // per tier from the leaf up; the last repeats
+  // NVSwitch with NVLink SHARP (multicast + in-switch reduction), what NCCL's NVLS and NVLSTree
+  // algorithms need (third-generation NVSwitch and later: HGX H100/H200/B200, GB200 NVL72).
+  bool scaleup_multicast = false;
+  int gpu_compute_capability = 90;  // SM version x 10 (90 = Hopper): selects NCCL's per-arch tables
+  Gbps nic_gbps = 0;                // per GPU, split evenly across planes
+  int planes = 1;                   // parallel copies of the fabric
+  bool rail_optimized = true;       // GPU i of every server on leaf (rail) i
+  int tier_count = 0;               // 0 = smallest that fits; else 1..4
+  std::vector<TierSpec> tiers;      // per tier from the leaf up; the last repeats
 
   // Throws ModelError on any inconsistency (negative speeds, radix too small, ...).
   void validate() const;

@@ -76,8 +76,21 @@ struct Breakdown {
   Micros header_us = 0;
 };
 
+// One algorithm (and protocol, for the nccl method) evaluated for a point by --algo auto/all.
+struct Candidate {
+  std::string algo;
+  std::string protocol;  // nccl method only (LL, LL128, Simple)
+  bool applicable = true;
+  std::string reason;  // why it does not apply (applicable == false)
+  Micros time_us = 0;
+  double busbw_gbps = 0;
+};
+
 struct ModelResult {
   std::string topology, fabric, routing, collective, algo, placement, method;
+  std::string protocol;               // nccl method: LL, LL128 or Simple; empty otherwise
+  std::string selection;              // "forced" (--algo NAME) or "auto" (fastest candidate)
+  std::vector<Candidate> candidates;  // auto/all: every algorithm considered, best first
   std::int64_t gpus = 0;
   int tiers = 0;
   Bytes bytes = 0;

@@ -25,18 +25,28 @@ struct Sourced {
   std::string source;
 };
 
+// In-network reduction (InfiniBand SHARP class): an aggregation tree in the switches reduces the
+// data on its way up, so every link carries it once. What NCCL's CollNet algorithms need.
+struct InNetworkReduction {
+  bool supported = false;
+  Sourced switch_latency_ns;     // added per aggregation switch on the way up and down
+  Sourced reduction_gbps;        // aggregation rate of one switch port, Gb/s
+  Sourced max_concurrent_trees;  // aggregation trees (jobs/communicators) the switches hold
+};
+
 struct FabricProfile {
   std::string name;
   std::string description;
   std::string transport;     // "infiniband" | "rocev2"
   std::string flow_control;  // descriptive
   RoutingKind routing = RoutingKind::kEcmp;
-  Sourced qps_per_connection;       // flows per connection (distinct 5-tuples)
-  Sourced mtu_payload_bytes;        // payload bytes per packet
-  Sourced header_bytes_per_packet;  // wire bytes per packet beyond payload
-  Sourced switch_latency_ns;        // port to port
-  Sourced network_step_latency_us;  // NIC + protocol time per network step
-  Sourced base_latency_us;          // once per collective
+  Sourced qps_per_connection;               // flows per connection (distinct 5-tuples)
+  Sourced mtu_payload_bytes;                // payload bytes per packet
+  Sourced header_bytes_per_packet;          // wire bytes per packet beyond payload
+  Sourced switch_latency_ns;                // port to port
+  Sourced network_step_latency_us;          // NIC + protocol time per network step
+  Sourced base_latency_us;                  // once per collective
+  InNetworkReduction in_network_reduction;  // absent from the file = not supported
 
   // Payload fraction of wire bytes: mtu / (mtu + header).
   double payload_fraction() const {
