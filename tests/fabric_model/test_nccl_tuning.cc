@@ -198,6 +198,42 @@ TEST(NcclTuning, OneGiBAtTwoNodesRingWithoutMulticastNvlsTreeWith) {
   }
 }
 
+TEST(NcclTuning, BlackwellNvlsTreeCorrectionOnX86Only) {
+  // Blackwell (compcap index 3), 2 nodes (index2 = 1), NVLS graph 8 x 48:
+  //   intraBw = 48 * nvlsEfficiency 0.74 * 7/8 * 2 = 62.16; interBw = 48 * 2 = 96;
+  //   perChMaxNVLSTreeBw[Blackwell][2 nodes] = 96 -> 62.16 * 8 * 16/30 = 265.216 GB/s;
+  //   lat = 25 + 2 * log2(2) * 20.9 = 66.8.
+  // 1 MiB on x86: logSize 14, treeCorrectionFactor[Simple][14] = 0.5 -> 132.608 GB/s:
+  //   66.8 + 2^20 / 132608 = 66.8 + 7.9073 = 74.7073 us; not x86: 66.8 + 3.9537 = 70.7537 us
+  Job j = hopper_job(2);
+  j.compute_capability = 100;
+  j.nvls_multicast = true;
+  j.graphs[static_cast<int>(Algorithm::kNvlsTree)].bw_intra_gbytes_per_s = 48;
+  j.graphs[static_cast<int>(Algorithm::kNvlsTree)].bw_inter_gbytes_per_s = 48;
+  expect_near_rel(ar_time(j, Algorithm::kNvlsTree, Protocol::kSimple, kMiB).time_us, 74.7073);
+  j.x86 = false;
+  expect_near_rel(ar_time(j, Algorithm::kNvlsTree, Protocol::kSimple, kMiB).time_us, 70.7537);
+}
+
+TEST(NcclTuning, TreePatternPenalty) {
+  // pattern tree (not balanced_tree): Tree Simple bus 288 x .85 = 244.8, x 0.5 = 122.4 GB/s.
+  Job j = hopper_job(128);
+  j.graphs[static_cast<int>(Algorithm::kTree)].pattern = "tree";
+  expect_near_rel(ar_time(j, Algorithm::kTree, Protocol::kSimple, kGiB).bandwidth_gbytes_per_s,
+                  122.4);
+}
+
+TEST(NcclTuning, DerivedGraphsOneNode) {
+  // One 8-GPU node, NVLink 370.8 GB/s, SM90: ring = largest sm90 intra speed <= 370.8 = 60,
+  // floor(370.8 / 60) = 6 channels, duplicated (60 >= 25 and not < 50) to 12 x 30.
+  // NVLS: 8 heads, largest intra speed <= 370.8 * 8/7 / 8 = 52.97 -> 50.
+  const DerivedGraphs d = derive_graphs(load_cluster_config("cluster_1m"), 8, default_constants());
+  EXPECT_EQ(d.graphs[static_cast<int>(Algorithm::kRing)].channels, 12);
+  EXPECT_DOUBLE_EQ(d.graphs[static_cast<int>(Algorithm::kRing)].bw_intra_gbytes_per_s, 30.0);
+  EXPECT_EQ(d.graphs[static_cast<int>(Algorithm::kNvls)].channels, 8);
+  EXPECT_DOUBLE_EQ(d.graphs[static_cast<int>(Algorithm::kNvls)].bw_intra_gbytes_per_s, 50.0);
+}
+
 TEST(NcclTuning, GatingReasons) {
   const Table t = build_table(hopper_job(128), default_constants());
   EXPECT_FALSE(t.at(Collective::kAllReduce, Algorithm::kPat, Protocol::kSimple).applicable);
