@@ -18,7 +18,8 @@ double peak_rss_mib() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux reports KiB
 }
 
-void run(benchmark::State& state, const char* fabric, fm::Collective c, fm::Algo a, bool analytic) {
+void run(benchmark::State& state, const char* fabric, fm::Collective c, const char* a,
+         bool analytic) {
   const fm::ClusterConfig topo = fm::load_cluster_config("cluster_1m");
   const fm::FabricProfile fab = fm::load_fabric_profile(fabric);
   fm::EvalOptions o;
@@ -43,23 +44,23 @@ void run(benchmark::State& state, const char* fabric, fm::Collective c, fm::Algo
 }
 
 void BM_Analytic1MHier(benchmark::State& s) {
-  run(s, "roce_ecmp", fm::Collective::kAllReduce, fm::Algo::kHierarchical, true);
+  run(s, "roce_ecmp", fm::Collective::kAllReduce, "hier", true);
 }
 void BM_Analytic1MRing(benchmark::State& s) {
-  run(s, "infiniband_ndr", fm::Collective::kAllReduce, fm::Algo::kRing, true);
+  run(s, "infiniband_ndr", fm::Collective::kAllReduce, "ring", true);
 }
 // One hierarchical all-reduce: its inter-domain step is one flow set (every step identical).
 void BM_Flow1MHierEcmp(benchmark::State& s) {
-  run(s, "roce_ecmp", fm::Collective::kAllReduce, fm::Algo::kHierarchical, false);
+  run(s, "roce_ecmp", fm::Collective::kAllReduce, "hier", false);
 }
 void BM_Flow1MHierAdaptive(benchmark::State& s) {
-  run(s, "roce_adaptive", fm::Collective::kAllReduce, fm::Algo::kHierarchical, false);
+  run(s, "roce_adaptive", fm::Collective::kAllReduce, "hier", false);
 }
 void BM_Flow1MPermutationEcmp(benchmark::State& s) {
-  run(s, "roce_ecmp", fm::Collective::kPermutation, fm::Algo::kRing, false);
+  run(s, "roce_ecmp", fm::Collective::kPermutation, "permutation", false);
 }
 void BM_Flow1MPermutationStatic(benchmark::State& s) {
-  run(s, "infiniband_ndr", fm::Collective::kPermutation, fm::Algo::kRing, false);
+  run(s, "infiniband_ndr", fm::Collective::kPermutation, "permutation", false);
 }
 
 BENCHMARK(BM_Analytic1MHier)->Unit(benchmark::kMicrosecond);

@@ -77,6 +77,10 @@ void ClusterConfig::validate() const {
   if (!(scaleup_gbps > 0)) throw ModelError(w + ": scaleup_gbps must be positive");
   if (scaleup_step_latency_us < 0) throw ModelError(w + ": scaleup_step_latency_us is negative");
   if (gpu_reduce_gbytes_per_s < 0) throw ModelError(w + ": gpu_reduce_gbytes_per_s is negative");
+  if (scaleup_multicast_latency_us < 0)
+    throw ModelError(w + ": scaleup_multicast_latency_us is negative");
+  if (gpu_compute_capability < 10 || gpu_compute_capability > 200)
+    throw ModelError(w + ": gpu_compute_capability must be the SM version x 10 (e.g. 90)");
   if (!(nic_gbps > 0)) throw ModelError(w + ": nic_gbps must be positive");
   if (planes < 1 || planes > 16) throw ModelError(w + ": planes must be in 1..16");
   if (tier_count < 0 || tier_count > 4)
@@ -100,8 +104,9 @@ ClusterConfig parse_cluster_config(const nlohmann::json& j) {
   json_util::reject_unknown_keys(
       j,
       {"name", "source", "gpus", "gpus_per_server", "scaleup_domain_gpus", "scaleup_gbps",
-       "scaleup_step_latency_us", "gpu_reduce_gbytes_per_s", "nic_gbps", "planes", "rail_optimized",
-       "tier_count", "tiers", "notes"},
+       "scaleup_step_latency_us", "gpu_reduce_gbytes_per_s", "scaleup_multicast",
+       "scaleup_multicast_latency_us", "gpu_compute_capability", "nic_gbps", "planes",
+       "rail_optimized", "tier_count", "tiers", "notes"},
       where);
   ClusterConfig c;
   for (const char* key : {"name", "source"}) {
@@ -116,6 +121,14 @@ ClusterConfig parse_cluster_config(const nlohmann::json& j) {
   c.scaleup_gbps = get_num<double>(j, "scaleup_gbps", where, true, 0);
   c.scaleup_step_latency_us = get_num<double>(j, "scaleup_step_latency_us", where, false, 0);
   c.gpu_reduce_gbytes_per_s = get_num<double>(j, "gpu_reduce_gbytes_per_s", where, false, 0);
+  if (j.contains("scaleup_multicast")) {
+    if (!j.at("scaleup_multicast").is_boolean())
+      throw ModelError(where + ": 'scaleup_multicast' must be true or false");
+    c.scaleup_multicast = j.at("scaleup_multicast").get<bool>();
+  }
+  c.scaleup_multicast_latency_us =
+      get_num<double>(j, "scaleup_multicast_latency_us", where, c.scaleup_multicast, 0);
+  c.gpu_compute_capability = get_num<int>(j, "gpu_compute_capability", where, false, 90);
   c.nic_gbps = get_num<double>(j, "nic_gbps", where, true, 0);
   c.planes = get_num<int>(j, "planes", where, false, 1);
   if (j.contains("rail_optimized")) {
@@ -187,6 +200,9 @@ nlohmann::json to_json(const ClusterConfig& c) {
           {"scaleup_gbps", c.scaleup_gbps},
           {"scaleup_step_latency_us", c.scaleup_step_latency_us},
           {"gpu_reduce_gbytes_per_s", c.gpu_reduce_gbytes_per_s},
+          {"scaleup_multicast", c.scaleup_multicast},
+          {"scaleup_multicast_latency_us", c.scaleup_multicast_latency_us},
+          {"gpu_compute_capability", c.gpu_compute_capability},
           {"nic_gbps", c.nic_gbps},
           {"planes", c.planes},
           {"rail_optimized", c.rail_optimized},

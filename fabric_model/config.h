@@ -28,6 +28,7 @@ struct ClusterConfig {
   // NVSwitch with NVLink SHARP (multicast + in-switch reduction), what NCCL's NVLS and NVLSTree
   // algorithms need (third-generation NVSwitch and later: HGX H100/H200/B200, GB200 NVL72).
   bool scaleup_multicast = false;
+  Micros scaleup_multicast_latency_us = 0;  // one NVLS reduce + multicast (NCCL hwLat NVLink NVLS)
   int gpu_compute_capability = 90;  // SM version x 10 (90 = Hopper): selects NCCL's per-arch tables
   Gbps nic_gbps = 0;                // per GPU, split evenly across planes
   int planes = 1;                   // parallel copies of the fabric

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
 
+#include "fabric_model/algos/algorithm.h"
 #include "fabric_model/flow_solver.h"
 #include "fabric_model/routing.h"
 
@@ -19,6 +21,13 @@ struct NetStats {
   double sum_rate = 0, sum_r0 = 0;
   int hops = 0;
   std::int64_t flows = 0;
+  // One solved flow: its max-min rate and its rate without in-fabric contention.
+  void add(double rate, double r0) {
+    r0_min = std::min(r0_min, r0);
+    r_min = std::min(r_min, rate);
+    sum_r0 += r0;
+    sum_rate += std::min(rate, r0);
+  }
 };
 
 struct Cost {
@@ -35,8 +44,8 @@ struct SeedEval {
 
 class Evaluator {
  public:
-  Evaluator(const ClosTopology& topo, const FabricProfile& fab, const EvalOptions& o)
-      : topo_(topo), fab_(fab), o_(o) {
+  Evaluator(const ClosTopology& topo, const FabricProfile& fab, Placement placement, bool analytic)
+      : topo_(topo), fab_(fab), placement_(placement), analytic_(analytic) {
     adaptive_ = fab.routing == RoutingKind::kAdaptive;
     qps_ = fab.qps();
     subflows_ = adaptive_ ? 1 : qps_ * topo.planes();
@@ -44,8 +53,10 @@ class Evaluator {
 
   SeedEval run(const CollectivePlan& plan, std::uint64_t seed) {
     const ClusterConfig& cfg = topo_.config();
-    if (!o_.analytic)
-      gpu_of_rank_ = make_placement(o_.placement, plan.ranks, cfg.scaleup_domain_gpus, seed);
+    if (!analytic_ && (gpu_of_rank_.empty() || placement_seed_ != seed)) {
+      gpu_of_rank_ = make_placement(placement_, plan.ranks, cfg.scaleup_domain_gpus, seed);
+      placement_seed_ = seed;
+    }
     std::map<int, std::map<Resource, Cost>> groups;
     SeedEval ev;
     double lat = fab_.base_latency_us.value;
@@ -56,30 +67,39 @@ class Evaluator {
       Cost c;
       if (ph.resource == Resource::kNetwork) {
         NetStats s;
-        // Rates do not depend on message size: a pattern is solved once per seed.
+        // Rates do not depend on message size: a pattern is solved once per seed (and shared by
+        // every algorithm of an auto evaluation that uses it).
         const auto key = std::make_pair(seed, ph.pattern_key);
         auto it = cache_.find(key);
         if (it != cache_.end()) {
           s = it->second;
         } else {
-          s = o_.analytic ? analytic(ph) : solve(ph, seed);
+          s = analytic_ ? analytic(ph) : solve(ph, seed);
           cache_[key] = s;
         }
-        const double sub = ph.bytes_per_step / subflows_;
-        const double ideal = sub / bytes_per_us(s.r0_min);
+        double r_min = s.r_min, r0_min = s.r0_min;
+        if (ph.rate_cap_gbps > 0) {
+          r_min = std::min(r_min, ph.rate_cap_gbps);
+          r0_min = std::min(r0_min, ph.rate_cap_gbps);
+        }
+        const double sub = ph.bytes_per_step / (ph.link_flows ? topo_.planes() : subflows_);
+        const double ideal = sub / bytes_per_us(r0_min);
         c.bw = ph.steps * ideal;
         c.hdr = ph.steps * (ideal / pf - ideal);
-        c.cong = ph.steps * (sub / bytes_per_us(s.r_min) / pf - ideal / pf);
+        c.cong = ph.steps * (sub / bytes_per_us(r_min) / pf - ideal / pf);
         if (ph.step_latency)
           lat += lsteps * (fab_.network_step_latency_us.value +
-                           s.hops * fab_.switch_latency_ns.value * 1e-3);
+                           s.hops * fab_.switch_latency_ns.value * 1e-3 +
+                           (s.hops + 1) * ph.aggregation_latency_ns * 1e-3);
         offered += ph.steps * s.sum_r0;
         delivered += ph.steps * s.sum_rate;
         ev.flows = std::max(ev.flows, s.flows);
         ev.hops = std::max(ev.hops, s.hops);
       } else if (ph.resource == Resource::kScaleUp) {
         c.bw = ph.steps * ph.bytes_per_step / bytes_per_us(cfg.scaleup_gbps);
-        if (ph.step_latency) lat += lsteps * cfg.scaleup_step_latency_us;
+        if (ph.step_latency)
+          lat +=
+              lsteps * (ph.step_latency_us >= 0 ? ph.step_latency_us : cfg.scaleup_step_latency_us);
       } else if (cfg.gpu_reduce_gbytes_per_s > 0) {
         c.bw =
             ph.steps * ph.bytes_per_step / (cfg.gpu_reduce_gbytes_per_s * 1e3);  // GB/s = 1e3 B/us
@@ -120,9 +140,9 @@ class Evaluator {
 
   NetStats analytic(const Phase& ph) const {
     NetStats s;
-    s.r0_min = s.r_min = uncontended_rate(ph.max_fan);
+    s.r0_min = s.r_min = ph.link_flows ? topo_.host_link_gbps() : uncontended_rate(ph.max_fan);
     s.sum_rate = s.sum_r0 = 1;
-    if (o_.placement == Placement::kAligned) {
+    if (placement_ == Placement::kAligned) {
       s.hops = topo_.switch_hops(topo_.host_of_gpu(ph.hop_src), topo_.host_of_gpu(ph.hop_dst));
     } else {
       s.hops = 2 * topo_.tiers() - 1;  // scattered job: assume the far pair crosses the top
@@ -130,7 +150,28 @@ class Evaluator {
     return s;
   }
 
+  NetStats solve_link_flows(const Phase& ph) const {
+    NetStats s;
+    FlowProblemBuilder builder(topo_.link_slots());
+    const HostOfRank host = [&](std::int64_t rank) {
+      return topo_.host_of_gpu(gpu_of_rank_[static_cast<std::size_t>(rank)]);
+    };
+    s.hops = ph.link_flows(topo_, host, [&](const std::vector<LinkId>& p) { builder.add_flow(p); });
+    FlowProblem prob = builder.finish(topo_);
+    const std::vector<double> rate = solve_max_min(prob);
+    s.r_min = s.r0_min = std::numeric_limits<double>::infinity();
+    for (std::size_t f = 0; f < prob.flows(); ++f) {
+      double r0 = std::numeric_limits<double>::infinity();
+      for (std::int64_t k = prob.offsets[f]; k < prob.offsets[f + 1]; ++k)
+        r0 = std::min(r0, prob.capacity[static_cast<std::size_t>(prob.links[k])]);
+      s.add(rate[f], r0);
+    }
+    s.flows = static_cast<std::int64_t>(prob.flows());
+    return s;
+  }
+
   NetStats solve(const Phase& ph, std::uint64_t seed) const {
+    if (ph.link_flows) return solve_link_flows(ph);
     std::vector<Connection> conns;
     ph.connections(conns);
     NetStats s;
@@ -147,10 +188,14 @@ class Evaluator {
     auto host = [&](std::int64_t rank) {
       return topo_.host_of_gpu(gpu_of_rank_[static_cast<std::size_t>(rank)]);
     };
+    // Channels of one pair are distinct QPs: distinct 5-tuples (UDP source ports).
+    auto qp = [&](const Connection& c, int q) {
+      return static_cast<std::uint32_t>(c.channel * subflows_ + q);
+    };
     for (const Connection& c : conns) {
       const std::int64_t sh = host(c.src_rank), dh = host(c.dst_rank);
       for (int q = 0; q < subflows_; ++q) {
-        FlowKey k{sh, dh, q % planes, static_cast<std::uint32_t>(q)};
+        FlowKey k{sh, dh, q % planes, qp(c, q)};
         path.clear();
         s.hops = std::max(s.hops, router.route(k, path));
         builder.add_flow(path);
@@ -170,10 +215,7 @@ class Evaluator {
         const int pl = q % planes;
         const double r0 = std::min(port / out_fan[static_cast<std::size_t>(sh * planes + pl)],
                                    port / in_fan[static_cast<std::size_t>(dh * planes + pl)]);
-        s.r0_min = std::min(s.r0_min, r0);
-        s.r_min = std::min(s.r_min, rate[f]);
-        s.sum_r0 += r0;
-        s.sum_rate += std::min(rate[f], r0);
+        s.add(rate[f], r0);
       }
     }
     s.flows = static_cast<std::int64_t>(prob.flows());
@@ -182,27 +224,37 @@ class Evaluator {
 
   const ClosTopology& topo_;
   const FabricProfile& fab_;
-  const EvalOptions& o_;
+  Placement placement_;
+  bool analytic_ = false;
   bool adaptive_ = false;
   int qps_ = 1;
   int subflows_ = 1;
   std::vector<std::int64_t> gpu_of_rank_;
+  std::uint64_t placement_seed_ = 0;
   std::map<std::pair<std::uint64_t, std::string>, NetStats> cache_;
 };
 
-}  // namespace
+// The point to evaluate: config and profile with overrides applied, the topology, the request.
+struct Point {
+  ClusterConfig cfg;
+  FabricProfile fab;
+  std::unique_ptr<ClosTopology> topo;
+  PlanRequest req;
+  bool seeded = false;
+};
 
-std::vector<ModelResult> evaluate_sizes(const ClusterConfig& topology, const FabricProfile& fabric,
-                                        const EvalOptions& o, const std::vector<Bytes>& sizes) {
-  auto t_start = std::chrono::steady_clock::now();
+Point prepare(const ClusterConfig& topology, const FabricProfile& fabric, const EvalOptions& o) {
   if (o.seeds < 1) throw ModelError("seeds must be at least 1");
-  ClusterConfig cfg = topology;
+  Point pt;
+  ClusterConfig& cfg = pt.cfg;
+  cfg = topology;
   if (o.gpus > 0) cfg.gpus = o.gpus;
   const ModelOverrides& ov = o.overrides;
   if (ov.scaleup_gbps) cfg.scaleup_gbps = *ov.scaleup_gbps;
   if (ov.scaleup_step_latency_us) cfg.scaleup_step_latency_us = *ov.scaleup_step_latency_us;
   if (ov.gpu_reduce_gbytes_per_s) cfg.gpu_reduce_gbytes_per_s = *ov.gpu_reduce_gbytes_per_s;
-  FabricProfile fab = fabric;
+  FabricProfile& fab = pt.fab;
+  fab = fabric;
   if (ov.network_step_latency_us) {
     if (*ov.network_step_latency_us < 0) throw ModelError("network_step_latency_us is negative");
     fab.network_step_latency_us = {*ov.network_step_latency_us, "override"};
@@ -215,39 +267,68 @@ std::vector<ModelResult> evaluate_sizes(const ClusterConfig& topology, const Fab
     if (*ov.qps < 1 || *ov.qps > 64) throw ModelError("qps must be in 1..64");
     fab.qps_per_connection = {static_cast<double>(*ov.qps), "override"};
   }
-  const ClosTopology topo(cfg);  // validates
-  const int domain = cfg.scaleup_domain_gpus;
-
+  pt.topo = std::make_unique<ClosTopology>(cfg);  // validates
+  PlanRequest& r = pt.req;
+  r.collective = o.collective;
+  r.ranks = cfg.gpus;
+  r.domain = cfg.scaleup_domain_gpus;
+  r.gpus_per_server = cfg.gpus_per_server;
+  r.scaleup_multicast = cfg.scaleup_multicast;
+  r.scaleup_multicast_latency_us = cfg.scaleup_multicast_latency_us;
+  r.planes = cfg.planes;
+  const InNetworkReduction& inr = fab.in_network_reduction;
+  r.in_network_reduction = inr.supported;
+  if (inr.supported) {
+    r.innet_switch_latency_ns = inr.switch_latency_ns.value;
+    r.innet_reduction_gbps = inr.reduction_gbps.value;
+    r.innet_max_trees = static_cast<std::int64_t>(inr.max_concurrent_trees.value);
+  }
   // Seeds change ECMP hashes, placements and permutations; otherwise the result is identical.
-  const bool seeded =
-      !o.analytic &&
-      (fab.routing == RoutingKind::kEcmp || fab.routing == RoutingKind::kEcmpPolarized ||
-       o.placement == Placement::kFragmented || o.collective == Collective::kPermutation);
-  Evaluator ev(topo, fab, o);
+  pt.seeded = !o.analytic &&
+              (fab.routing == RoutingKind::kEcmp || fab.routing == RoutingKind::kEcmpPolarized ||
+               o.placement == Placement::kFragmented || o.collective == Collective::kPermutation);
+  return pt;
+}
+
+std::string plan_na(const Point& pt, const ModelAlgorithm& a) {
+  if (pt.req.ranks < 2) return "a collective needs at least 2 ranks";
+  return a.not_applicable(pt.req);
+}
+
+// One algorithm at every size. wall_s of the first result includes the solves.
+std::vector<ModelResult> evaluate_algo(const Point& pt, Evaluator& ev, const EvalOptions& o,
+                                       const ModelAlgorithm& algo, const std::vector<Bytes>& sizes,
+                                       bool analytic) {
+  auto t_start = std::chrono::steady_clock::now();
+  const ClusterConfig& cfg = pt.cfg;
+  const FabricProfile& fab = pt.fab;
   std::vector<ModelResult> results;
   for (const Bytes bytes : sizes) {
+    PlanRequest req = pt.req;
+    req.bytes = bytes;
     std::vector<SeedEval> runs;
     for (int i = 0; i < o.seeds; ++i) {
-      if (i > 0 && !seeded) {
+      if (i > 0 && !pt.seeded) {
         runs.push_back(runs.front());
         continue;
       }
-      const std::uint64_t seed = o.seed_base + static_cast<std::uint64_t>(i);
-      const CollectivePlan plan = make_plan(o.collective, o.algo, cfg.gpus, domain, bytes, seed);
-      runs.push_back(ev.run(plan, seed));
+      req.seed = o.seed_base + static_cast<std::uint64_t>(i);
+      runs.push_back(ev.run(make_plan(algo.name, req), req.seed));
     }
-    const CollectivePlan plan = make_plan(o.collective, o.algo, cfg.gpus, domain, bytes, 0);
+    req.seed = 0;
+    const CollectivePlan plan = make_plan(algo.name, req);
 
     ModelResult r;
     r.topology = cfg.name;
     r.fabric = fab.name;
     r.routing = to_string(fab.routing);
     r.collective = to_string(o.collective);
-    r.algo = o.collective == Collective::kPermutation ? "permutation" : to_string(o.algo);
+    r.algo = algo.name;
     r.placement = to_string(o.placement);
-    r.method = o.analytic ? "analytic" : "flow";
+    r.method = analytic ? "analytic" : "flow";
+    r.selection = "forced";
     r.gpus = cfg.gpus;
-    r.tiers = topo.tiers();
+    r.tiers = pt.topo->tiers();
     r.bytes = bytes;
     r.seeds = o.seeds;
     double sum = 0, sum2 = 0;
@@ -284,7 +365,7 @@ std::vector<ModelResult> evaluate_sizes(const ClusterConfig& topology, const Fab
       a.push_back(
           "adaptive routing: fluid even split over equal-cost links and planes (the "
           "least-loaded equilibrium on a symmetric Clos); reordering cost not modelled");
-    if (o.analytic) {
+    if (analytic) {
       a.push_back("analytic: no in-fabric contention; NIC sharing only");
       if (o.placement == Placement::kFragmented)
         a.push_back("analytic, fragmented placement: farthest pair assumed to cross the top tier");
@@ -298,12 +379,161 @@ std::vector<ModelResult> evaluate_sizes(const ClusterConfig& topology, const Fab
   return results;
 }
 
+Candidate candidate_of(const ModelResult& r) {
+  Candidate c;
+  c.algo = r.algo;
+  c.protocol = r.protocol;
+  c.time_us = r.time_us;
+  c.busbw_gbps = r.busbw_gbps;
+  return c;
+}
+
+// Every registered algorithm at every size: results[size] best first, each with the candidate
+// list. With `prune` (auto on aligned placement, flow-level), an algorithm whose contention-free
+// (analytic) time exceeds the best flow-level time at every size is not solved: flow-level time
+// is never below the analytic one there (same latency terms, contention only adds).
+std::vector<std::vector<ModelResult>> evaluate_candidates(const ClusterConfig& topology,
+                                                          const FabricProfile& fabric,
+                                                          const EvalOptions& o,
+                                                          const std::vector<Bytes>& sizes,
+                                                          bool prune) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Point pt = prepare(topology, fabric, o);
+  prune = prune && !o.analytic && o.placement == Placement::kAligned;
+  Evaluator flow(*pt.topo, pt.fab, o.placement, o.analytic);
+  Evaluator bound(*pt.topo, pt.fab, o.placement, true);
+  const auto& algos = model_algorithms();
+  const std::size_t na = algos.size(), ns = sizes.size();
+  std::vector<std::string> why(na);
+  std::vector<std::vector<ModelResult>> lower(na), res(na);
+  for (std::size_t k = 0; k < na; ++k) {
+    why[k] = plan_na(pt, *algos[k]);
+    if (why[k].empty() && prune) lower[k] = evaluate_algo(pt, bound, o, *algos[k], sizes, true);
+  }
+  std::vector<std::size_t> order;
+  for (std::size_t k = 0; k < na; ++k)
+    if (why[k].empty()) order.push_back(k);
+  if (order.empty())
+    throw ModelError("no model algorithm applies to " + to_string(o.collective) + " here");
+  if (prune) {  // most promising first: the best contention-free time at any size
+    auto rank = [&](std::size_t k) {
+      double best = std::numeric_limits<double>::infinity();
+      for (std::size_t s = 0; s < ns; ++s) {
+        int better = 0;
+        for (std::size_t q : order) better += lower[q][s].time_us < lower[k][s].time_us ? 1 : 0;
+        best = std::min(best, static_cast<double>(better));
+      }
+      return best;
+    };
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
+  }
+  std::vector<double> best(ns, std::numeric_limits<double>::infinity());
+  for (std::size_t k : order) {
+    if (prune) {
+      bool useful = false;
+      for (std::size_t s = 0; s < ns; ++s) useful = useful || lower[k][s].time_us <= best[s];
+      if (!useful) continue;
+    }
+    res[k] = evaluate_algo(pt, flow, o, *algos[k], sizes, o.analytic);
+    for (std::size_t s = 0; s < ns; ++s) best[s] = std::min(best[s], res[k][s].time_us);
+  }
+  std::vector<std::vector<ModelResult>> out(ns);
+  for (std::size_t s = 0; s < ns; ++s) {
+    std::vector<Candidate> cands;
+    for (std::size_t k : order) {
+      if (!res[k].empty()) {
+        out[s].push_back(res[k][s]);
+        cands.push_back(candidate_of(res[k][s]));
+      } else {
+        Candidate c = candidate_of(lower[k][s]);
+        c.reason = "not solved: its contention-free time exceeds the winner's at every size";
+        cands.push_back(c);
+      }
+    }
+    std::stable_sort(out[s].begin(), out[s].end(), [](const ModelResult& a, const ModelResult& b) {
+      return a.time_us < b.time_us;
+    });
+    std::stable_sort(cands.begin(), cands.end(),
+                     [](const Candidate& a, const Candidate& b) { return a.time_us < b.time_us; });
+    for (std::size_t k = 0; k < na; ++k) {
+      if (why[k].empty()) continue;
+      Candidate c;
+      c.algo = algos[k]->name;
+      c.applicable = false;
+      c.reason = why[k];
+      cands.push_back(c);
+    }
+    for (ModelResult& r : out[s]) r.candidates = cands;
+  }
+  // The solves are shared by every candidate: the first size's rows carry the wall time.
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (std::size_t s = 0; s < ns; ++s)
+    for (ModelResult& r : out[s]) r.wall_s = s == 0 ? wall : 0.0;
+  return out;
+}
+
+}  // namespace
+
+std::string not_applicable(const ClusterConfig& topology, const FabricProfile& fabric,
+                           const EvalOptions& options, const std::string& algo) {
+  const std::string name = algo_from_string(algo);
+  const ModelAlgorithm* a = find_model_algorithm(name);
+  if (a == nullptr) return "";  // auto
+  return plan_na(prepare(topology, fabric, options), *a);
+}
+
+std::vector<ModelResult> evaluate_sizes(const ClusterConfig& topology, const FabricProfile& fabric,
+                                        const EvalOptions& o, const std::vector<Bytes>& sizes) {
+  const std::string name = algo_from_string(o.algo);
+  if (name == "auto") {
+    std::vector<std::vector<ModelResult>> all =
+        evaluate_candidates(topology, fabric, o, sizes, true);
+    std::vector<ModelResult> out;
+    for (auto& rows : all) {
+      out.push_back(std::move(rows.front()));
+      out.back().selection = "auto";
+      out.back().approximations.push_back(
+          "auto: every applicable algorithm evaluated, the fastest reported (as NCCL's tuner "
+          "picks the least predicted time); on aligned placement an algorithm whose "
+          "contention-free time exceeds the best flow-level time is not solved");
+    }
+    return out;
+  }
+  const ModelAlgorithm& algo = *find_model_algorithm(name);
+  const Point pt = prepare(topology, fabric, o);
+  const std::string why = plan_na(pt, algo);
+  if (!why.empty()) throw ModelError("algo '" + name + "' does not apply: " + why);
+  Evaluator ev(*pt.topo, pt.fab, o.placement, o.analytic);
+  return evaluate_algo(pt, ev, o, algo, sizes, o.analytic);
+}
+
+std::vector<std::vector<ModelResult>> evaluate_all(const ClusterConfig& topology,
+                                                   const FabricProfile& fabric,
+                                                   const EvalOptions& options,
+                                                   const std::vector<Bytes>& sizes) {
+  auto all = evaluate_candidates(topology, fabric, options, sizes, false);
+  for (auto& rows : all)
+    for (ModelResult& r : rows) r.selection = "all";
+  return all;
+}
+
 ModelResult evaluate(const ClusterConfig& topology, const FabricProfile& fabric,
                      const EvalOptions& options) {
   return evaluate_sizes(topology, fabric, options, {options.bytes}).front();
 }
 
 nlohmann::json to_json(const ModelResult& r) {
+  nlohmann::json candidates = nlohmann::json::array();
+  for (const Candidate& c : r.candidates) {
+    nlohmann::json j = {{"algo", c.algo}, {"protocol", c.protocol}, {"applicable", c.applicable}};
+    if (!c.reason.empty()) j["reason"] = c.reason;
+    if (c.applicable) {
+      j["time_us"] = c.time_us;
+      j["busbw_gbps"] = c.busbw_gbps;
+    }
+    candidates.push_back(std::move(j));
+  }
   return {{"topology", r.topology},
           {"fabric", r.fabric},
           {"routing", r.routing},
@@ -311,6 +541,9 @@ nlohmann::json to_json(const ModelResult& r) {
           {"algo", r.algo},
           {"placement", r.placement},
           {"method", r.method},
+          {"protocol", r.protocol},
+          {"selection", r.selection},
+          {"candidates", candidates},
           {"gpus", r.gpus},
           {"tiers", r.tiers},
           {"bytes", r.bytes},

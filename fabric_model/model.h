@@ -18,7 +18,7 @@
 //   fb::model::FabricProfile fab = fb::model::load_fabric_profile("roce_ecmp");        // or a path
 //   fb::model::EvalOptions o;
 //   o.collective = fb::model::Collective::kAllReduce;
-//   o.algo = fb::model::Algo::kHierarchical;
+//   o.algo = "hier";        // a registered algorithm (algos/registry.cc) or "auto" (fastest)
 //   o.bytes = 1 << 30;
 //   o.gpus = 16384;          // 0 = the topology's own GPU count
 //   o.seeds = 4;             // ECMP hash seeds / placements; mean and spread reported
@@ -59,7 +59,7 @@ struct ModelOverrides {
 
 struct EvalOptions {
   Collective collective = Collective::kAllReduce;
-  Algo algo = Algo::kRing;
+  std::string algo = "auto";  // a registered algorithm name, or "auto": the fastest that applies
   Bytes bytes = 0;
   std::int64_t gpus = 0;  // 0 = the topology's GPU count; else the cluster is resized
   int seeds = 1;
@@ -89,7 +89,7 @@ struct Candidate {
 struct ModelResult {
   std::string topology, fabric, routing, collective, algo, placement, method;
   std::string protocol;               // nccl method: LL, LL128 or Simple; empty otherwise
-  std::string selection;              // "forced" (--algo NAME) or "auto" (fastest candidate)
+  std::string selection;              // "forced" (--algo NAME), "auto" (fastest) or "all"
   std::vector<Candidate> candidates;  // auto/all: every algorithm considered, best first
   std::int64_t gpus = 0;
   int tiers = 0;
@@ -108,6 +108,9 @@ struct ModelResult {
   std::vector<std::string> approximations;
 };
 
+// options.algo "auto": every registered algorithm that applies is evaluated and the fastest is
+// returned (selection "auto", candidates best first, the ones that do not apply last with their
+// reason). A named algorithm that does not apply throws ModelError naming why.
 ModelResult evaluate(const ClusterConfig& topology, const FabricProfile& fabric,
                      const EvalOptions& options);
 // Several message sizes at once (options.bytes ignored): each flow set is solved once per seed
@@ -115,6 +118,15 @@ ModelResult evaluate(const ClusterConfig& topology, const FabricProfile& fabric,
 std::vector<ModelResult> evaluate_sizes(const ClusterConfig& topology, const FabricProfile& fabric,
                                         const EvalOptions& options,
                                         const std::vector<Bytes>& sizes);
+// Every candidate as its own result (options.algo ignored): per size, the applicable
+// algorithms best first (selection "all"); each result's candidates list every algorithm.
+std::vector<std::vector<ModelResult>> evaluate_all(const ClusterConfig& topology,
+                                                   const FabricProfile& fabric,
+                                                   const EvalOptions& options,
+                                                   const std::vector<Bytes>& sizes);
+// Why `algo` does not apply to this point ("" = it applies). Throws for an unknown name.
+std::string not_applicable(const ClusterConfig& topology, const FabricProfile& fabric,
+                           const EvalOptions& options, const std::string& algo);
 nlohmann::json to_json(const ModelResult& r);
 
 }  // namespace fb::model

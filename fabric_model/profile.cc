@@ -69,7 +69,7 @@ FabricProfile parse_fabric_profile(const nlohmann::json& j) {
       j,
       {"name", "description", "transport", "flow_control", "routing", "qps_per_connection",
        "mtu_payload_bytes", "header_bytes_per_packet", "switch_latency_ns",
-       "network_step_latency_us", "base_latency_us"},
+       "network_step_latency_us", "base_latency_us", "in_network_reduction"},
       where);
   FabricProfile p;
   if (!j.contains("name") || !j.at("name").is_string()) throw ModelError(where + ": needs 'name'");
@@ -91,6 +91,19 @@ FabricProfile parse_fabric_profile(const nlohmann::json& j) {
   p.switch_latency_ns = get_sourced(j, "switch_latency_ns", where, false);
   p.network_step_latency_us = get_sourced(j, "network_step_latency_us", where, false);
   p.base_latency_us = get_sourced(j, "base_latency_us", where, false);
+  if (j.contains("in_network_reduction")) {
+    const auto& r = j.at("in_network_reduction");
+    const std::string rw = where + " 'in_network_reduction'";
+    json_util::reject_unknown_keys(
+        r, {"switch_latency_ns", "reduction_gbps", "max_concurrent_trees", "source"}, rw);
+    InNetworkReduction& inr = p.in_network_reduction;
+    inr.supported = true;
+    inr.switch_latency_ns = get_sourced(r, "switch_latency_ns", rw, false);
+    inr.reduction_gbps = get_sourced(r, "reduction_gbps", rw, true);
+    inr.max_concurrent_trees = get_sourced(r, "max_concurrent_trees", rw, true);
+    if (inr.max_concurrent_trees.value != std::floor(inr.max_concurrent_trees.value))
+      throw ModelError(rw + ": max_concurrent_trees must be an integer");
+  }
   return p;
 }
 
@@ -127,7 +140,14 @@ nlohmann::json to_json(const FabricProfile& p) {
   auto s = [](const Sourced& x) {
     return nlohmann::json{{"value", x.value}, {"source", x.source}};
   };
-  return {{"name", p.name},
+  const InNetworkReduction& r = p.in_network_reduction;
+  nlohmann::json inr = nullptr;  // null: not supported
+  if (r.supported)
+    inr = {{"switch_latency_ns", s(r.switch_latency_ns)},
+           {"reduction_gbps", s(r.reduction_gbps)},
+           {"max_concurrent_trees", s(r.max_concurrent_trees)}};
+  return {{"in_network_reduction", inr},
+          {"name", p.name},
           {"description", p.description},
           {"transport", p.transport},
           {"flow_control", p.flow_control},

@@ -4,6 +4,8 @@
 #include <numeric>
 #include <random>
 
+#include "fabric_model/algos/algorithm.h"
+
 namespace fb::model {
 
 std::string to_string(Collective c) {
@@ -21,19 +23,6 @@ std::string to_string(Collective c) {
   }
   return "?";
 }
-std::string to_string(Algo a) {
-  switch (a) {
-    case Algo::kRing:
-      return "ring";
-    case Algo::kHierarchical:
-      return "hier";
-    case Algo::kTree:
-      return "tree";
-    case Algo::kRhd:
-      return "rhd";
-  }
-  return "?";
-}
 std::string to_string(Placement p) { return p == Placement::kAligned ? "aligned" : "fragmented"; }
 
 Collective collective_from_string(const std::string& s) {
@@ -45,13 +34,17 @@ Collective collective_from_string(const std::string& s) {
   throw ModelError("unknown collective '" + s +
                    "' (expected all_reduce, all_gather, reduce_scatter, alltoall, permutation)");
 }
-Algo algo_from_string(const std::string& s) {
-  if (s == "ring") return Algo::kRing;
-  if (s == "hier" || s == "hierarchical") return Algo::kHierarchical;
-  if (s == "tree" || s == "dbtree") return Algo::kTree;
-  if (s == "rhd") return Algo::kRhd;
-  throw ModelError("unknown algo '" + s + "' (expected ring, hier, tree, rhd)");
+
+std::string algo_from_string(const std::string& s) {
+  if (s == "auto") return s;
+  if (s == "hierarchical") return "hier";
+  if (s == "dbtree") return "tree";
+  if (find_model_algorithm(s) != nullptr) return s;
+  std::string names = "auto";
+  for (const ModelAlgorithm* a : model_algorithms()) names.append(", ").append(a->name);
+  throw ModelError("unknown algo '" + s + "' (expected " + names + ")");
 }
+
 Placement placement_from_string(const std::string& s) {
   if (s == "aligned") return Placement::kAligned;
   if (s == "fragmented") return Placement::kFragmented;
@@ -82,12 +75,100 @@ std::int64_t dbt_parent(std::int64_t n, int tree, std::int64_t i) {
   return m == 0 ? -1 : n - 1 - (m - 1) / 2;
 }
 
-namespace {
+CollectivePlan make_plan(const std::string& algo, const PlanRequest& r) {
+  if (r.ranks < 2) throw ModelError("a collective needs at least 2 ranks");
+  if (r.domain < 1 || r.ranks % r.domain != 0)
+    throw ModelError("ranks must be a multiple of the scale-up domain");
+  const ModelAlgorithm* a = find_model_algorithm(algo_from_string(algo));
+  if (a == nullptr) throw ModelError("algo 'auto' is a selection, not a plan");
+  const std::string why = a->not_applicable(r);
+  if (!why.empty()) throw ModelError("algo '" + std::string(a->name) + "' does not apply: " + why);
+  return a->plan(r);
+}
+
+CollectivePlan make_plan(Collective c, const std::string& algo, std::int64_t ranks, int domain,
+                         Bytes bytes, std::uint64_t seed) {
+  PlanRequest r;
+  r.collective = c;
+  r.ranks = ranks;
+  r.domain = domain;
+  r.gpus_per_server = domain;
+  r.bytes = bytes;
+  r.seed = seed;
+  return make_plan(algo, r);
+}
+
+namespace algo_util {
 
 std::int64_t ceil_log2(std::int64_t n) {
   std::int64_t d = 0;
   while ((std::int64_t{1} << d) < n) ++d;
   return d;
+}
+
+CollectivePlan start(const PlanRequest& r, const char* algo) {
+  CollectivePlan p;
+  p.collective = r.collective;
+  p.algo = algo;
+  p.ranks = r.ranks;
+  p.bytes = r.bytes;
+  const double nd = static_cast<double>(r.ranks);
+  switch (r.collective) {
+    case Collective::kAllReduce:
+      p.bus_factor = 2 * (nd - 1) / nd;
+      break;
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+    case Collective::kAllToAll:
+      p.bus_factor = (nd - 1) / nd;
+      break;
+    case Collective::kPermutation:
+      p.bus_factor = 1;
+      break;
+  }
+  return p;
+}
+
+std::string only_all_reduce(const PlanRequest& r) {
+  if (r.collective == Collective::kAllReduce) return "";
+  return "modelled for all_reduce only (not " + to_string(r.collective) + ")";
+}
+
+std::string needs_several_domains(const PlanRequest& r) {
+  if (r.ranks / r.domain > 1) return "";
+  return "needs more than one scale-up domain (the job fits in one NVLink domain)";
+}
+
+std::string ring_collectives_only(const PlanRequest& r) {
+  if (r.collective == Collective::kAllToAll || r.collective == Collective::kPermutation)
+    return "models all_reduce, all_gather and reduce_scatter (not " + to_string(r.collective) + ")";
+  return "";
+}
+
+CollectivePlan flat_ring(const PlanRequest& r, const char* algo, int channels) {
+  // Ring of N ranks: 2(N-1) steps for all-reduce (N-1 for all-gather / reduce-scatter), each
+  // rank sending B/N per step. With one channel per domain GPU, per step a domain sends one
+  // chunk B/(dN) per channel over the network (B/N in total, one chunk per NIC) and
+  // (d-1)/d * B/N per GPU over NVLink, concurrently.
+  CollectivePlan plan = start(r, algo);
+  const bool ar = r.collective == Collective::kAllReduce;
+  const bool rs = r.collective == Collective::kReduceScatter;
+  const std::int64_t n = r.ranks;
+  const int d = r.domain;
+  const double b = static_cast<double>(r.bytes), nd = static_cast<double>(n), dd = d;
+  const double steps = ar ? 2 * (nd - 1) : nd - 1;
+  auto& ph = plan.phases;
+  if (n / d == 1) {
+    ph.push_back(scaleup("ring (scale-up only)", steps, b / nd, 0, true));
+  } else {
+    ph.push_back(domain_ring(
+        channels == 1 ? "ring inter-domain"
+                      : "ring inter-domain, " + std::to_string(channels) + " channels per NIC",
+        n, d, steps, b / (dd * nd * channels), 0, channels));
+    if (d > 1) ph.push_back(scaleup("ring intra-domain", steps, (dd - 1) / dd * b / nd, 0, false));
+  }
+  if (ar || rs) ph.push_back(reduce((nd - 1) / nd * b, 0));
+  return plan;
 }
 
 Phase scaleup(const std::string& name, double steps, double bytes, int group, bool latency) {
@@ -112,232 +193,84 @@ Phase reduce(double bytes, int group) {
   return p;
 }
 
-// Channel c of domain j sends to the same local GPU (rail) of domain j+1.
 Phase domain_ring(const std::string& name, std::int64_t n, int d, double steps, double bytes,
-                  int group) {
+                  int group, int channels) {
   Phase p;
   p.name = name;
   p.steps = steps;
   p.bytes_per_step = bytes;
   p.group = group;
-  p.pattern_key = "domain_ring";
+  p.pattern_key = channels == 1 ? "domain_ring" : "domain_ring:" + std::to_string(channels);
+  p.max_fan = channels;
   const std::int64_t m = n / d;
   p.hop_src = (m - 1) * d;
   p.hop_dst = 0;
-  p.connections = [n, d, m](std::vector<Connection>& out) {
-    out.reserve(static_cast<std::size_t>(n));
+  p.connections = [n, d, m, channels](std::vector<Connection>& out) {
+    out.reserve(static_cast<std::size_t>(n) * static_cast<std::size_t>(channels));
     for (std::int64_t j = 0; j < m; ++j)
-      for (std::int64_t c = 0; c < d; ++c) out.push_back({j * d + c, ((j + 1) % m) * d + c});
+      for (std::int64_t c = 0; c < d; ++c)
+        for (int ch = 0; ch < channels; ++ch) out.push_back({j * d + c, ((j + 1) % m) * d + c, ch});
   };
   return p;
 }
 
-}  // namespace
+std::int64_t dbtree_depth(std::int64_t m) { return ceil_log2(m + 1) - 1; }
 
-CollectivePlan make_plan(Collective c, Algo a, std::int64_t n, int d, Bytes bytes,
-                         std::uint64_t seed) {
-  if (n < 2) throw ModelError("a collective needs at least 2 ranks");
-  if (d < 1 || n % d != 0) throw ModelError("ranks must be a multiple of the scale-up domain");
-  CollectivePlan plan;
-  plan.collective = c;
-  plan.algo = a;
-  plan.ranks = n;
-  plan.bytes = bytes;
-  const double b = static_cast<double>(bytes);
-  const double nd = static_cast<double>(n), dd = static_cast<double>(d);
-  const std::int64_t m = n / d;  // scale-up domains
-  const double md = static_cast<double>(m);
-  auto& ph = plan.phases;
-
-  if (c == Collective::kPermutation) {
-    plan.bus_factor = 1;
-    if (m < 2) throw ModelError("permutation traffic needs at least 2 scale-up domains");
-    Phase p;
-    p.name = "random permutation";
-    p.bytes_per_step = b;
-    p.pattern_key = "permutation";
-    p.hop_src = 0;
-    p.hop_dst = n - 1;
-    p.connections = [n, d, seed](std::vector<Connection>& out) {
-      // Uniform random permutation of ranks, then swaps until no rank targets its own domain.
-      std::vector<std::int64_t> dst(static_cast<std::size_t>(n));
-      std::iota(dst.begin(), dst.end(), 0);
-      std::mt19937_64 rng(seed * 0x2545f4914f6cdd1dULL + 11);
-      std::shuffle(dst.begin(), dst.end(), rng);
-      std::uniform_int_distribution<std::int64_t> pick(0, n - 1);
-      for (int pass = 0; pass < 64; ++pass) {
-        bool clean = true;
-        for (std::int64_t r = 0; r < n; ++r) {
-          auto& x = dst[static_cast<std::size_t>(r)];
-          if (x / d != r / d) continue;
-          clean = false;
-          const std::int64_t q = pick(rng);
-          auto& y = dst[static_cast<std::size_t>(q)];
-          if (y / d != r / d && x / d != q / d) std::swap(x, y);
-        }
-        if (clean) break;
-      }
-      out.reserve(static_cast<std::size_t>(n));
-      for (std::int64_t r = 0; r < n; ++r)
-        if (dst[static_cast<std::size_t>(r)] / d != r / d)
-          out.push_back({r, dst[static_cast<std::size_t>(r)]});
-    };
-    ph.push_back(std::move(p));
-    return plan;
+Phase rail_dbtree(const std::string& name, std::int64_t n, int d, double bytes, int group) {
+  const std::int64_t m = n / d;
+  Phase p;
+  p.name = name;
+  p.bytes_per_step = bytes;
+  p.group = group;
+  p.latency_steps = 2 * static_cast<double>(std::max<std::int64_t>(dbtree_depth(m), 1));
+  p.pattern_key = "dbtree";
+  p.hop_src = 0;
+  p.hop_dst = (m - 1) * d;
+  // Most connections at one NIC: tree-0 degree + tree-1 degree of a domain.
+  int fan = 0;
+  for (std::int64_t i = 0; i < m; ++i) {
+    int deg = 0;
+    for (int t = 0; t < 2; ++t) deg += dbt_parent(m, t, i) >= 0 ? 1 : 0;
+    // Children in heap order: 2i+1, 2i+2 (tree 0); mirrored for tree 1.
+    deg += static_cast<int>((2 * i + 1 < m) + (2 * i + 2 < m));
+    const std::int64_t mi = m - 1 - i;
+    deg += static_cast<int>((2 * mi + 1 < m) + (2 * mi + 2 < m));
+    fan = std::max(fan, deg);
   }
-
-  if (c == Collective::kAllToAll) {
-    plan.bus_factor = (nd - 1) / nd;
-    // Pairwise exchange: step s sends B/N to rank r+s. Large N: a sample of shifts stands for all.
-    const std::int64_t shifts = n - 1;
-    const std::int64_t kMaxShifts = 16;
-    const std::int64_t k = std::min(shifts, kMaxShifts);
-    if (k < shifts)
-      plan.notes.push_back("alltoall: " + std::to_string(k) + " of " + std::to_string(shifts) +
-                           " pairwise-exchange shifts solved, each standing for an equal share");
-    for (std::int64_t i = 0; i < k; ++i) {
-      const std::int64_t s = 1 + (i * shifts) / k;
-      const double weight = static_cast<double>(shifts) / static_cast<double>(k);
-      const int group = static_cast<int>(i);
-      if (d > 1 && (s < d || n - s < d))
-        ph.push_back(
-            scaleup("shift " + std::to_string(s) + " scale-up", weight, b / nd, group, false));
-      Phase p;
-      p.name = "shift " + std::to_string(s);
-      p.steps = weight;
-      p.bytes_per_step = b / nd;
-      p.group = group;
-      p.pattern_key = "shift:" + std::to_string(s);
-      p.hop_src = 0;
-      p.hop_dst = s;
-      p.connections = [n, d, s](std::vector<Connection>& out) {
-        for (std::int64_t r = 0; r < n; ++r) {
-          const std::int64_t q = (r + s) % n;
-          if (q / d != r / d) out.push_back({r, q});
-        }
-      };
-      if (m > 1) ph.push_back(std::move(p));
-    }
-    return plan;
-  }
-
-  const bool ar = c == Collective::kAllReduce;
-  const bool rs = c == Collective::kReduceScatter;
-  if (!ar && a != Algo::kRing)
-    throw ModelError(to_string(c) + " is modelled with the ring algorithm only");
-  plan.bus_factor = ar ? 2 * (nd - 1) / nd : (nd - 1) / nd;
-
-  if (a == Algo::kRing) {
-    // Ring of N ranks, 2(N-1) steps for all-reduce (N-1 for all-gather / reduce-scatter), each
-    // rank sending B/N per step. With one channel per domain GPU, per step a domain sends one
-    // chunk B/(dN) per channel over the network (B/N in total, one chunk per NIC) and
-    // (d-1)/d * B/N per GPU over NVLink, concurrently.
-    const double steps = ar ? 2 * (nd - 1) : nd - 1;
-    if (m == 1) {
-      ph.push_back(scaleup("ring (scale-up only)", steps, b / nd, 0, true));
-    } else {
-      ph.push_back(domain_ring("ring inter-domain", n, d, steps, b / (dd * nd), 0));
-      if (d > 1)
-        ph.push_back(scaleup("ring intra-domain", steps, (dd - 1) / dd * b / nd, 0, false));
-    }
-    if (ar || rs) ph.push_back(reduce((nd - 1) / nd * b, 0));
-    return plan;
-  }
-
-  if (a == Algo::kHierarchical) {
-    // Reduce-scatter in the domain, all-reduce of B/d per rail across domains (ring), all-gather
-    // in the domain; chunks are pipelined so the three phases overlap (one group).
-    if (d > 1) ph.push_back(scaleup("scale-up reduce-scatter", dd - 1, b / dd, 0, true));
-    if (m > 1)
-      ph.push_back(
-          domain_ring("inter-domain ring all-reduce per rail", n, d, 2 * (md - 1), b / nd, 0));
-    if (d > 1) ph.push_back(scaleup("scale-up all-gather", dd - 1, b / dd, 0, true));
-    ph.push_back(reduce((dd - 1) / dd * b + (md - 1) / nd * b, 0));
-    return plan;
-  }
-
-  if (a == Algo::kTree) {
-    // Double binary tree across domains (one pair of trees per channel/rail), chain inside the
-    // domain; reduce-up and broadcast-down are pipelined, so all tree edges carry data at once.
-    const std::int64_t depth = ceil_log2(m + 1) - 1;
-    if (m > 1) {
-      Phase p;
-      p.name = "double binary tree (both directions)";
-      p.bytes_per_step = b / (2 * dd);
-      p.latency_steps = 2 * static_cast<double>(std::max<std::int64_t>(depth, 1));
-      p.pattern_key = "dbtree";
-      p.hop_src = 0;
-      p.hop_dst = (m - 1) * d;
-      // Most connections at one NIC: tree-0 degree + tree-1 degree of a domain.
-      int fan = 0;
+  p.max_fan = fan;
+  p.connections = [m, d](std::vector<Connection>& out) {
+    out.reserve(static_cast<std::size_t>(4 * m) * static_cast<std::size_t>(d));
+    for (int t = 0; t < 2; ++t)
       for (std::int64_t i = 0; i < m; ++i) {
-        int deg = 0;
-        for (int t = 0; t < 2; ++t) deg += dbt_parent(m, t, i) >= 0 ? 1 : 0;
-        // Children in heap order: 2i+1, 2i+2 (tree 0); mirrored for tree 1.
-        deg += static_cast<int>((2 * i + 1 < m) + (2 * i + 2 < m));
-        const std::int64_t mi = m - 1 - i;
-        deg += static_cast<int>((2 * mi + 1 < m) + (2 * mi + 2 < m));
-        fan = std::max(fan, deg);
+        const std::int64_t par = dbt_parent(m, t, i);
+        if (par < 0) continue;
+        for (std::int64_t ch = 0; ch < d; ++ch) {
+          out.push_back({i * d + ch, par * d + ch});
+          out.push_back({par * d + ch, i * d + ch});
+        }
       }
-      p.max_fan = fan;
-      p.connections = [m, d](std::vector<Connection>& out) {
-        for (int t = 0; t < 2; ++t)
-          for (std::int64_t i = 0; i < m; ++i) {
-            const std::int64_t par = dbt_parent(m, t, i);
-            if (par < 0) continue;
-            for (std::int64_t ch = 0; ch < d; ++ch) {
-              out.push_back({i * d + ch, par * d + ch});
-              out.push_back({par * d + ch, i * d + ch});
-            }
-          }
-      };
-      ph.push_back(std::move(p));
-    }
-    if (d > 1) {
-      Phase chain =
-          scaleup("scale-up chain (reduce + broadcast)", 1, 2 * b * (dd - 1) / dd, 0, true);
-      chain.latency_steps = 2 * (dd - 1);
-      ph.push_back(std::move(chain));
-    }
-    ph.push_back(reduce(b, 0));
-    plan.notes.push_back("tree: NVLink chain and network trees pipelined; depth " +
-                         std::to_string(depth) + " network hops each way");
-    return plan;
-  }
-
-  // Recursive vector halving with distance doubling (reduce-scatter), then the mirror image
-  // (all-gather). Near partners first, so the largest chunks stay inside the scale-up domain and
-  // only B/d per GPU crosses the network (Rabenseifner's variant suited to hierarchical machines).
-  if ((n & (n - 1)) != 0 || (d & (d - 1)) != 0)
-    throw ModelError("rhd needs power-of-two rank count and scale-up domain");
-  const std::int64_t lg = ceil_log2(n);
-  int group = 0;
-  for (int half = 0; half < 2; ++half) {
-    for (std::int64_t k = 0; k < lg; ++k) {
-      const std::int64_t kk = half == 0 ? k : lg - 1 - k;
-      const std::int64_t dist = std::int64_t{1} << kk;
-      const double chunk = b / static_cast<double>(std::int64_t{1} << (kk + 1));
-      if (dist < d) {
-        ph.push_back(scaleup("rhd step distance " + std::to_string(dist), 1, chunk, group, true));
-      } else {
-        Phase p;
-        p.name = "rhd step distance " + std::to_string(dist);
-        p.bytes_per_step = chunk;
-        p.group = group;
-        p.pattern_key = "xor:" + std::to_string(dist);
-        p.hop_src = 0;
-        p.hop_dst = dist;
-        p.connections = [n, dist](std::vector<Connection>& out) {
-          out.reserve(static_cast<std::size_t>(n));
-          for (std::int64_t r = 0; r < n; ++r) out.push_back({r, r ^ dist});
-        };
-        ph.push_back(std::move(p));
-      }
-      if (half == 0) ph.push_back(reduce(chunk, group));
-      ++group;
-    }
-  }
-  return plan;
+  };
+  return p;
 }
 
+Phase shift(const std::string& name, std::int64_t n, int d, std::int64_t s, double steps,
+            double bytes, int group) {
+  Phase p;
+  p.name = name;
+  p.steps = steps;
+  p.bytes_per_step = bytes;
+  p.group = group;
+  p.pattern_key = "shift:" + std::to_string(s);
+  p.hop_src = 0;
+  p.hop_dst = s;
+  p.connections = [n, d, s](std::vector<Connection>& out) {
+    for (std::int64_t r = 0; r < n; ++r) {
+      const std::int64_t q = (r + s) % n;
+      if (q / d != r / d) out.push_back({r, q});
+    }
+  };
+  return p;
+}
+
+}  // namespace algo_util
 }  // namespace fb::model

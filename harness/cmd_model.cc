@@ -130,12 +130,15 @@ int cmd_model(int argc, char** argv) {
   std::vector<std::string> fabrics, algos, sizes, gpus_list;
   int qps = 0, seeds = 1;
   bool analytic = false;
+  std::string method = "flow";
   std::uint64_t seed_base = 1;
   double scaleup_gbps = -1, scaleup_lat = -1, net_lat = -1, base_lat = -1, reduce_rate = -1;
   app.add_option("--topology", topology, "preset name, JSON file, or 'list'");
   app.add_option("--fabric", fabrics, "profile name(s) or JSON file(s), comma-separated; 'list'");
   app.add_option("--collective", collective, "all_reduce|all_gather|reduce_scatter|alltoall");
-  app.add_option("--algo", algos, "ring|hier|tree|rhd (comma-separated for several)");
+  app.add_option("--algo", algos,
+                 "auto (default: fastest that applies), all (every candidate), or names: "
+                 "ring,hier,tree,rhd,hier_tree,nvls_tree,innet,pat,ring_multichannel");
   app.add_option("--gpus", gpus_list, "GPU count(s), comma-separated (default: the topology's)");
   app.add_option("--sizes", sizes, "message sizes, binary suffixes: 1M,64M,1G");
   app.add_option("--qps", qps, "QPs (flows) per connection; default: the profile's");
@@ -144,7 +147,8 @@ int cmd_model(int argc, char** argv) {
   app.add_option("--seed-base", seed_base, "first seed");
   app.add_option("--traffic", traffic, "'permutation' for a random permutation instead");
   app.add_option("--json", json_path, "write fabricbench.model/1 JSON here");
-  app.add_flag("--analytic", analytic, "closed-form alpha-beta path (no flows, no contention)");
+  app.add_option("--method", method, "flow (max-min flow solver, default) or analytic");
+  app.add_flag("--analytic", analytic, "= --method analytic: closed form, no flows, no contention");
   app.add_option("--scaleup-gbps", scaleup_gbps, "override: NVLink Gb/s per GPU per direction");
   app.add_option("--scaleup-step-latency-us", scaleup_lat, "override: per NVLink step");
   app.add_option("--network-step-latency-us", net_lat, "override: per network step");
@@ -184,7 +188,13 @@ int cmd_model(int argc, char** argv) {
     }
     if (fabrics.empty()) fabrics = {"infiniband_ndr", "roce_ecmp", "roce_adaptive"};
     algos = split_list(algos);
-    if (algos.empty()) algos = {"ring"};
+    if (algos.empty()) algos = {"auto"};
+    if (method != "flow" && method != "analytic")
+      throw fm::ModelError("unknown --method '" + method + "' (expected flow or analytic)");
+    if (analytic) method = "analytic";
+    analytic = method == "analytic";
+    for (auto& a : algos)
+      if (a != "all") a = fm::algo_from_string(a);  // unknown names fail before any work
     sizes = split_list(sizes);
     if (sizes.empty()) sizes = {"1M", "64M", "1G"};
     gpus_list = split_list(gpus_list);
@@ -216,7 +226,7 @@ int cmd_model(int argc, char** argv) {
     if (net_lat >= 0) base.overrides.network_step_latency_us = net_lat;
     if (base_lat >= 0) base.overrides.base_latency_us = base_lat;
     if (reduce_rate >= 0) base.overrides.gpu_reduce_gbytes_per_s = reduce_rate;
-    if (base.collective == fm::Collective::kPermutation) algos = {"ring"};
+    if (base.collective == fm::Collective::kPermutation) algos = {"permutation"};
     nlohmann::json calibration_json;
     if (!calibration_group.empty() && calibration_path.empty())
       throw fm::ModelError("--calibration-group needs --calibration FILE");
@@ -242,36 +252,66 @@ int cmd_model(int argc, char** argv) {
     for (std::int64_t g : gpus) {
       for (const auto& an : algos) {
         fm::EvalOptions o = base;
-        o.algo = fm::algo_from_string(an);
+        o.algo = an == "all" ? "auto" : an;
         o.gpus = g;
-        std::vector<std::vector<fm::ModelResult>> by_fabric;
-        for (const auto& p : profs) by_fabric.push_back(fm::evaluate_sizes(topo, p, o, bytes));
+        // by_fabric[fabric][size] = the rows of that point (one, or every candidate for 'all').
+        std::vector<std::vector<std::vector<fm::ModelResult>>> by_fabric;
+        for (const auto& p : profs) {
+          if (an == "all") {
+            by_fabric.push_back(fm::evaluate_all(topo, p, o, bytes));
+          } else {
+            std::vector<std::vector<fm::ModelResult>> one;
+            for (auto& r : fm::evaluate_sizes(topo, p, o, bytes)) one.push_back({std::move(r)});
+            by_fabric.push_back(std::move(one));
+          }
+        }
+        const bool perm = base.collective == fm::Collective::kPermutation;
+        const bool listing = an == "auto" || an == "all";
         for (std::size_t si = 0; si < bytes.size(); ++si) {
           const std::uint64_t b = bytes[si];
           std::printf(
               "\n# %s  %s  algo=%s  gpus=%lld  size=%s (%llu B)  placement=%s  seeds=%d  %s\n",
-              topo.name.c_str(),
-              base.collective == fm::Collective::kPermutation
-                  ? "permutation"
-                  : fm::to_string(base.collective).c_str(),
-              base.collective == fm::Collective::kPermutation ? "-" : an.c_str(),
-              static_cast<long long>(g), human_size(b).c_str(), static_cast<unsigned long long>(b),
-              placement.c_str(), seeds, analytic ? "analytic" : "flow-level");
-          std::printf("%-24s %12s %9s %9s %11s %11s %11s %10s %7s %8s %5s %8s\n", "fabric",
-                      "time_us", "algbw", "busbw", "latency_us", "bandw_us", "congest_us",
-                      "header_us", "thru", "spread%", "hops", "wall_s");
+              topo.name.c_str(), perm ? "permutation" : fm::to_string(base.collective).c_str(),
+              perm ? "-" : an.c_str(), static_cast<long long>(g), human_size(b).c_str(),
+              static_cast<unsigned long long>(b), placement.c_str(), seeds,
+              analytic ? "analytic" : "flow-level");
+          std::printf("%-24s %-17s %12s %9s %9s %11s %11s %11s %10s %7s %8s %5s %8s%s\n", "fabric",
+                      "algo", "time_us", "algbw", "busbw", "latency_us", "bandw_us", "congest_us",
+                      "header_us", "thru", "spread%", "hops", "wall_s",
+                      an == "auto" ? "  runner-up (time_us)" : "");
           for (std::size_t fi = 0; fi < profs.size(); ++fi) {
-            const fm::ModelResult& r = by_fabric[fi][si];
-            const double spread =
-                r.time_us > 0 ? 100.0 * (r.time_us_max - r.time_us_min) / r.time_us : 0.0;
-            std::printf(
-                "%-24s %12.1f %9.2f %9.2f %11.1f %11.1f %11.1f %10.1f %7.4f %8.2f %5d %8.3f\n",
-                r.fabric.c_str(), r.time_us, r.algbw_gbps, r.busbw_gbps, r.breakdown.latency_us,
-                r.breakdown.bandwidth_us, r.breakdown.congestion_us, r.breakdown.header_us,
-                r.throughput_fraction, spread, r.max_switch_hops, r.wall_s);
-            rows.push_back(fm::to_json(r));
-            for (const auto& ap : r.approximations)
-              if (std::find(approx.begin(), approx.end(), ap) == approx.end()) approx.push_back(ap);
+            for (const fm::ModelResult& r : by_fabric[fi][si]) {
+              const double spread =
+                  r.time_us > 0 ? 100.0 * (r.time_us_max - r.time_us_min) / r.time_us : 0.0;
+              std::string runner;
+              if (an == "auto") {
+                runner = "  -";
+                if (r.candidates.size() > 1 && r.candidates[1].applicable) {
+                  char buf[96];
+                  std::snprintf(buf, sizeof buf, "  %s (%.1f)", r.candidates[1].algo.c_str(),
+                                r.candidates[1].time_us);
+                  runner = buf;
+                }
+              }
+              std::printf(
+                  "%-24s %-17s %12.1f %9.2f %9.2f %11.1f %11.1f %11.1f %10.1f %7.4f %8.2f %5d "
+                  "%8.3f%s\n",
+                  r.fabric.c_str(), r.algo.c_str(), r.time_us, r.algbw_gbps, r.busbw_gbps,
+                  r.breakdown.latency_us, r.breakdown.bandwidth_us, r.breakdown.congestion_us,
+                  r.breakdown.header_us, r.throughput_fraction, spread, r.max_switch_hops, r.wall_s,
+                  runner.c_str());
+              rows.push_back(fm::to_json(r));
+              for (const auto& ap : r.approximations)
+                if (std::find(approx.begin(), approx.end(), ap) == approx.end())
+                  approx.push_back(ap);
+            }
+          }
+          for (std::size_t fi = 0; listing && fi < profs.size(); ++fi) {
+            if (by_fabric[fi][si].empty()) continue;
+            for (const fm::Candidate& c : by_fabric[fi][si].front().candidates)
+              if (!c.applicable)
+                std::printf("#   %s: not applicable: %s: %s\n", profs[fi].name.c_str(),
+                            c.algo.c_str(), c.reason.c_str());
           }
           std::fflush(stdout);
         }

@@ -46,7 +46,8 @@ TEST(Cli, ModelTableAndJson) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("# colossus_like  all_reduce  algo=hier  gpus=1024  size=1 MiB (1048576 B)"),
             std::string::npos);
-  EXPECT_NE(r.out.find("fabric                        time_us     algbw     busbw  latency_us"),
+  EXPECT_NE(r.out.find("fabric                   algo                   time_us     algbw     "
+                       "busbw  latency_us"),
             std::string::npos);
   EXPECT_NE(r.out.find("\nroce_adaptive "), std::string::npos);
   EXPECT_NE(r.out.find("approximations:"), std::string::npos);

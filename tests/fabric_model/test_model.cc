@@ -6,24 +6,9 @@
 namespace fb::model {
 namespace {
 
-// 2 HGX-like servers (8 GPUs, 8 x 400G rails) on a 2-tier radix-16 tree.
-ClusterConfig two_servers() {
-  ClusterConfig c;
-  c.name = "two_servers";
-  c.gpus = 16;
-  c.gpus_per_server = 8;
-  c.scaleup_domain_gpus = 8;
-  c.scaleup_gbps = 2966.4;
-  c.scaleup_step_latency_us = 1.9;
-  c.gpu_reduce_gbytes_per_s = 1116.7;
-  c.nic_gbps = 400;
-  c.rail_optimized = true;
-  c.tier_count = 2;
-  c.tiers = {{16, 400, 1}};
-  return c;
-}
+using testing::two_servers;
 
-EvalOptions opts(Algo a, Bytes b) {
+EvalOptions opts(const std::string& a, Bytes b) {
   EvalOptions o;
   o.algo = a;
   o.bytes = b;
@@ -33,7 +18,7 @@ EvalOptions opts(Algo a, Bytes b) {
 TEST(Model, HandWorkedRingTwoServers) {
   const auto ib = load_fabric_profile("infiniband_ndr");
   const double b = 16.0 * 1024 * 1024;
-  const ModelResult r = evaluate(two_servers(), ib, opts(Algo::kRing, 16u << 20));
+  const ModelResult r = evaluate(two_servers(), ib, opts("ring", 16u << 20));
   // 16 ranks: 30 steps. Per step each rail carries one chunk B/(8*16) = 131072 B at 400 Gb/s
   // = 50000 B/us (same leaf: 1 switch); NVLink carries 7/8 * B/16 per GPU at 370800 B/us.
   const double steps = 30, chunk = b / 128;
@@ -53,7 +38,7 @@ TEST(Model, HandWorkedRingTwoServers) {
 TEST(Model, HandWorkedHierarchicalTwoServers) {
   const auto ib = load_fabric_profile("infiniband_ndr");
   const double b = 16.0 * 1024 * 1024;
-  const ModelResult r = evaluate(two_servers(), ib, opts(Algo::kHierarchical, 16u << 20));
+  const ModelResult r = evaluate(two_servers(), ib, opts("hier", 16u << 20));
   // NVLink: reduce-scatter + all-gather, 7 steps each of B/8: busier than the network's
   // 2 steps of B/16 per rail, so NVLink sets the pipelined transfer time.
   const double nvl = 14 * (b / 8) / 370800.0;
@@ -67,9 +52,8 @@ TEST(Model, AnalyticEqualsSolverWithoutContention) {
   const auto topo = load_cluster_config("colossus_like");
   for (const char* fabric : {"roce_adaptive", "infiniband_ndr_adaptive", "infiniband_ndr"}) {
     const auto fab = load_fabric_profile(fabric);
-    for (Algo a : {Algo::kRing, Algo::kHierarchical, Algo::kTree, Algo::kRhd}) {
-      if (a == Algo::kTree && std::string(fabric) == "infiniband_ndr")
-        continue;  // D-mod-k conflicts
+    for (std::string a : {"ring", "hier", "tree", "rhd"}) {
+      if (a == "tree" && std::string(fabric) == "infiniband_ndr") continue;  // D-mod-k conflicts
       for (std::int64_t gpus : {64, 1024, 4096}) {
         for (Bytes b : {Bytes{1} << 20, Bytes{1} << 30}) {
           EvalOptions o = opts(a, b);
@@ -78,7 +62,7 @@ TEST(Model, AnalyticEqualsSolverWithoutContention) {
           o.analytic = true;
           const ModelResult ana = evaluate(topo, fab, o);
           EXPECT_DOUBLE_EQ(flow.time_us, ana.time_us)
-              << fabric << " " << to_string(a) << " " << gpus << " " << b;
+              << fabric << " " << a << " " << gpus << " " << b;
           EXPECT_DOUBLE_EQ(flow.breakdown.congestion_us, 0);
           EXPECT_DOUBLE_EQ(flow.throughput_fraction, 1.0);
         }
@@ -91,21 +75,21 @@ TEST(Model, RackScaleDomainAnalyticEqualsSolver) {
   // NVL72-style: 72-GPU scale-up domains of 4-GPU trays; ring, hier and tree cross domains only.
   const auto topo = load_cluster_config("nvl72_rack");
   const auto fab = load_fabric_profile("roce_adaptive");
-  for (Algo a : {Algo::kRing, Algo::kHierarchical, Algo::kTree}) {
+  for (std::string a : {"ring", "hier", "tree"}) {
     EvalOptions o = opts(a, Bytes{1} << 30);
     const ModelResult flow = evaluate(topo, fab, o);
     o.analytic = true;
     const ModelResult ana = evaluate(topo, fab, o);
-    EXPECT_DOUBLE_EQ(flow.time_us, ana.time_us) << to_string(a);
+    EXPECT_DOUBLE_EQ(flow.time_us, ana.time_us) << a;
     EXPECT_EQ(flow.gpus, 9216);
   }
-  EvalOptions rhd = opts(Algo::kRhd, 1 << 20);
+  EvalOptions rhd = opts("rhd", 1 << 20);
   EXPECT_THROW(evaluate(topo, fab, rhd), ModelError);  // 72 is not a power of two
 }
 
 TEST(Model, AdaptivePermutationIsFullRateEcmpIsNot) {
   const auto topo = load_cluster_config("colossus_like");
-  EvalOptions o = opts(Algo::kRing, 64u << 20);
+  EvalOptions o = opts("permutation", 64u << 20);
   o.collective = Collective::kPermutation;
   o.gpus = 8192;
   o.seeds = 3;
@@ -125,7 +109,7 @@ TEST(Model, MonotoneInSizeAndBandwidth) {
   auto topo = load_cluster_config("colossus_like");
   topo.gpus = 4096;
   const auto fab = load_fabric_profile("roce_ecmp");
-  for (Algo a : {Algo::kRing, Algo::kHierarchical, Algo::kTree, Algo::kRhd}) {
+  for (std::string a : {"ring", "hier", "tree", "rhd"}) {
     EvalOptions o = opts(a, 0);
     o.placement = Placement::kFragmented;
     o.seeds = 2;
@@ -133,7 +117,7 @@ TEST(Model, MonotoneInSizeAndBandwidth) {
     for (Bytes b : {Bytes{1} << 10, Bytes{1} << 20, Bytes{64} << 20, Bytes{1} << 30}) {
       o.bytes = b;
       const double t = evaluate(topo, fab, o).time_us;
-      EXPECT_GE(t, prev) << to_string(a) << " " << b;
+      EXPECT_GE(t, prev) << a << " " << b;
       prev = t;
     }
     // Faster NICs and links, everything else equal (same seeds): never slower.
@@ -142,17 +126,17 @@ TEST(Model, MonotoneInSizeAndBandwidth) {
     for (auto& t : fast.tiers) t.link_gbps *= 2;
     const double slow_t = evaluate(topo, fab, o).time_us;
     const double fast_t = evaluate(fast, fab, o).time_us;
-    EXPECT_LE(fast_t, slow_t) << to_string(a);
+    EXPECT_LE(fast_t, slow_t) << a;
     auto fast_nvl = topo;
     fast_nvl.scaleup_gbps *= 2;
-    EXPECT_LE(evaluate(fast_nvl, fab, o).time_us, slow_t) << to_string(a);
+    EXPECT_LE(evaluate(fast_nvl, fab, o).time_us, slow_t) << a;
   }
 }
 
 TEST(Model, OverridesReplaceAssumedValues) {
   const auto topo = two_servers();
   const auto ib = load_fabric_profile("infiniband_ndr");
-  EvalOptions o = opts(Algo::kHierarchical, 16u << 20);
+  EvalOptions o = opts("hier", 16u << 20);
   const double base = evaluate(topo, ib, o).time_us;
   o.overrides.scaleup_gbps = 2 * 2966.4;
   o.overrides.network_step_latency_us = 10.0;
@@ -167,7 +151,7 @@ TEST(Model, OverridesReplaceAssumedValues) {
 
 TEST(Model, EcmpSeedsAndQps) {
   const auto topo = load_cluster_config("colossus_like");
-  EvalOptions o = opts(Algo::kHierarchical, 1u << 30);
+  EvalOptions o = opts("hier", 1u << 30);
   o.gpus = 8192;
   o.placement = Placement::kFragmented;
   o.seeds = 3;
@@ -182,7 +166,7 @@ TEST(Model, EcmpSeedsAndQps) {
 
 TEST(Model, MillionGpuAnalyticIsFast) {
   const auto topo = load_cluster_config("cluster_1m");
-  EvalOptions o = opts(Algo::kHierarchical, 1u << 30);
+  EvalOptions o = opts("hier", 1u << 30);
   o.analytic = true;
   const auto r = evaluate(topo, load_fabric_profile("roce_ecmp"), o);
   EXPECT_EQ(r.gpus, 1048576);
@@ -191,7 +175,7 @@ TEST(Model, MillionGpuAnalyticIsFast) {
 }
 
 TEST(Model, JsonHasSchemaFields) {
-  const auto r = evaluate(two_servers(), load_fabric_profile("roce_ecmp"), opts(Algo::kRing, 1024));
+  const auto r = evaluate(two_servers(), load_fabric_profile("roce_ecmp"), opts("ring", 1024));
   const auto j = to_json(r);
   for (const char* k : {"gpus", "fabric", "collective", "algo", "bytes", "time_us", "algbw_gbps",
                         "busbw_gbps", "throughput_fraction", "breakdown"})

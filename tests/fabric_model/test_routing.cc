@@ -121,7 +121,7 @@ TEST(Routing, CertificateOnCollectiveStepAtScale) {
   auto c = load_cluster_config("colossus_like");
   c.gpus = 8192;
   ClosTopology t(c);
-  const auto plan = make_plan(Collective::kAllReduce, Algo::kHierarchical, c.gpus, 8, 1 << 20, 1);
+  const auto plan = make_plan(Collective::kAllReduce, "hier", c.gpus, 8, 1u << 20, 1);
   const auto gpu = make_placement(Placement::kFragmented, c.gpus, 8, 3);
   std::vector<Connection> conns;
   for (const auto& ph : plan.phases)

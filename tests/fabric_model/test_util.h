@@ -21,6 +21,25 @@ inline ClusterConfig plain_tree(std::int64_t hosts, int radix, int tiers, double
   return c;
 }
 
+// 2 HGX-like servers (8 GPUs, 8 x 400G rails) on a 2-tier radix-16 tree, NVLink SHARP.
+inline ClusterConfig two_servers() {
+  ClusterConfig c;
+  c.name = "two_servers";
+  c.gpus = 16;
+  c.gpus_per_server = 8;
+  c.scaleup_domain_gpus = 8;
+  c.scaleup_gbps = 2966.4;
+  c.scaleup_step_latency_us = 1.9;
+  c.gpu_reduce_gbytes_per_s = 1116.7;
+  c.scaleup_multicast = true;
+  c.scaleup_multicast_latency_us = 25;
+  c.nic_gbps = 400;
+  c.rail_optimized = true;
+  c.tier_count = 2;
+  c.tiers = {{16, 400, 1}};
+  return c;
+}
+
 inline FabricProfile profile(RoutingKind k, double switch_ns = 100, double step_us = 2,
                              double header = 0) {
   FabricProfile p;
