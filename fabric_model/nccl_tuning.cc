@@ -831,25 +831,30 @@ std::vector<ModelResult> evaluate_sizes(const ClusterConfig& topo, const FabricP
   const Job job = make_job(topo, fab, ranks, graphs, nccl);
   const Table table = build_table(job, k);
 
-  std::vector<std::string> approx = {
+  std::vector<std::string> approx;
+  approx.emplace_back(
       "NCCL's tuning model (" + k.nccl_version + ", commit " + k.commit.substr(0, 12) +
-          "): NCCL's estimate of its own time, not a fabric simulation; no congestion, routing "
-          "or placement",
+      "): NCCL's estimate of its own time, not a fabric simulation; no congestion, routing "
+      "or placement");
+  approx.emplace_back(
       "flow-model overrides (--scaleup-gbps, step latencies, base latency, reduce rate, qps) do "
-      "not enter NCCL's formulas and are ignored",
+      "not enter NCCL's formulas and are ignored");
+  approx.emplace_back(
       "job as NCCL sees it: " + std::to_string(job.ranks) + " ranks, " + std::to_string(job.nodes) +
-          " nodes, SM" + std::to_string(job.compute_capability) + ", CPU assumed " +
-          (nccl.cpu == CpuVendor::kIntel ? "x86 Intel"
-           : nccl.cpu == CpuVendor::kAmd ? "x86 AMD"
-                                         : "other/mixed") +
-          ", " + (job.nvlink_intra ? "NVLink" : "PCI") + " intra, NVLS multicast " +
-          (job.nvls_multicast ? "yes" : "no") + ", in-network reduction " +
-          (job.in_network_reduction ? "yes" : "no") + ", NCCL_COLLNET_ENABLE " +
-          (job.collnet_enable ? "1" : "0") + ", PAT " + (job.pat_enable ? "auto" : "off"),
+      " nodes, SM" + std::to_string(job.compute_capability) + ", CPU assumed " +
+      (nccl.cpu == CpuVendor::kIntel ? "x86 Intel"
+       : nccl.cpu == CpuVendor::kAmd ? "x86 AMD"
+                                     : "other/mixed") +
+      ", " + (job.nvlink_intra ? "NVLink" : "PCI") + " intra, NVLS multicast " +
+      (job.nvls_multicast ? "yes" : "no") + ", in-network reduction " +
+      (job.in_network_reduction ? "yes" : "no") + ", NCCL_COLLNET_ENABLE " +
+      (job.collnet_enable ? "1" : "0") + ", PAT " + (job.pat_enable ? "auto" : "off"));
+  approx.emplace_back(
       "bytes = nccl-tests size (all_gather: output, reduce_scatter: input), one collective per "
-      "launch (latCount 1)",
+      "launch (latCount 1)");
+  approx.emplace_back(
       "later 2.30.x ring/tree changes are not modelled (see the notes of tuning/nccl_2_30.json): "
-      "with one rank per node NCCL's ring latency would use the Tree NET latency"};
+      "with one rank per node NCCL's ring latency would use the Tree NET latency");
   for (const auto& r : graphs.rules) approx.push_back("graph rule: " + r);
   for (const auto& u : graphs.unknowns) approx.push_back("NCCL's search would decide: " + u);
 
