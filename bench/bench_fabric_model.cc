@@ -63,6 +63,34 @@ void BM_Flow1MPermutationStatic(benchmark::State& s) {
   run(s, "infiniband_ndr", fm::Collective::kPermutation, "permutation", false);
 }
 
+// Issue 11: a flow-level --algo auto point at 1,048,576 GPUs (every applicable algorithm solved
+// or bounded, 1 MiB / 64 MiB / 1 GiB sharing the solves) in < 60 s and < 8 GiB.
+void auto_1m(benchmark::State& state, const char* fabric) {
+  const fm::ClusterConfig topo = fm::load_cluster_config("cluster_1m");
+  const fm::FabricProfile fab = fm::load_fabric_profile(fabric);
+  fm::EvalOptions o;
+  o.algo = "auto";
+  double wall = 0, t1m = 0, t1g = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = fm::evaluate_sizes(topo, fab, o, {1u << 20, 64u << 20, 1u << 30});
+    wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    t1m = r[0].time_us;
+    t1g = r[2].time_us;
+    benchmark::DoNotOptimize(t1g);
+  }
+  state.counters["wall_s"] = wall;
+  state.counters["peak_rss_mib"] = peak_rss_mib();
+  state.counters["allreduce_1MiB_us"] = t1m;
+  state.counters["allreduce_1GiB_us"] = t1g;
+}
+void BM_Flow1MAutoIb(benchmark::State& s) { auto_1m(s, "infiniband_ndr"); }
+void BM_Flow1MAutoRoceEcmp(benchmark::State& s) { auto_1m(s, "roce_ecmp"); }
+void BM_Flow1MAutoRoceAdaptive(benchmark::State& s) { auto_1m(s, "roce_adaptive"); }
+
+BENCHMARK(BM_Flow1MAutoIb)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_Flow1MAutoRoceEcmp)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_Flow1MAutoRoceAdaptive)->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK(BM_Analytic1MHier)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Analytic1MRing)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Flow1MHierEcmp)->Unit(benchmark::kSecond)->Iterations(1);

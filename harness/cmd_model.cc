@@ -16,6 +16,7 @@
 
 #include "fabric_model/calibration.h"
 #include "fabric_model/model.h"
+#include "fabric_model/nccl_tuning.h"
 
 namespace fb {
 
@@ -130,7 +131,7 @@ int cmd_model(int argc, char** argv) {
   std::vector<std::string> fabrics, algos, sizes, gpus_list;
   int qps = 0, seeds = 1;
   bool analytic = false;
-  std::string method = "flow";
+  std::string method = "flow", protocol;
   std::uint64_t seed_base = 1;
   double scaleup_gbps = -1, scaleup_lat = -1, net_lat = -1, base_lat = -1, reduce_rate = -1;
   app.add_option("--topology", topology, "preset name, JSON file, or 'list'");
@@ -147,7 +148,9 @@ int cmd_model(int argc, char** argv) {
   app.add_option("--seed-base", seed_base, "first seed");
   app.add_option("--traffic", traffic, "'permutation' for a random permutation instead");
   app.add_option("--json", json_path, "write fabricbench.model/1 JSON here");
-  app.add_option("--method", method, "flow (max-min flow solver, default) or analytic");
+  app.add_option("--method", method,
+                 "flow (max-min flow solver, default), analytic, or nccl (NCCL's cost model)");
+  app.add_option("--protocol", protocol, "--method nccl only: LL, LL128 or Simple (default best)");
   app.add_flag("--analytic", analytic, "= --method analytic: closed form, no flows, no contention");
   app.add_option("--scaleup-gbps", scaleup_gbps, "override: NVLink Gb/s per GPU per direction");
   app.add_option("--scaleup-step-latency-us", scaleup_lat, "override: per NVLink step");
@@ -189,12 +192,14 @@ int cmd_model(int argc, char** argv) {
     if (fabrics.empty()) fabrics = {"infiniband_ndr", "roce_ecmp", "roce_adaptive"};
     algos = split_list(algos);
     if (algos.empty()) algos = {"auto"};
-    if (method != "flow" && method != "analytic")
-      throw fm::ModelError("unknown --method '" + method + "' (expected flow or analytic)");
+    if (method != "flow" && method != "analytic" && method != "nccl")
+      throw fm::ModelError("unknown --method '" + method + "' (expected flow, analytic or nccl)");
     if (analytic) method = "analytic";
     analytic = method == "analytic";
+    const bool nccl = method == "nccl";
+    if (!protocol.empty() && !nccl) throw fm::ModelError("--protocol needs --method nccl");
     for (auto& a : algos)
-      if (a != "all") a = fm::algo_from_string(a);  // unknown names fail before any work
+      if (a != "all" && !nccl) a = fm::algo_from_string(a);  // unknown names fail before work
     sizes = split_list(sizes);
     if (sizes.empty()) sizes = {"1M", "64M", "1G"};
     gpus_list = split_list(gpus_list);
@@ -257,7 +262,12 @@ int cmd_model(int argc, char** argv) {
         // by_fabric[fabric][size] = the rows of that point (one, or every candidate for 'all').
         std::vector<std::vector<std::vector<fm::ModelResult>>> by_fabric;
         for (const auto& p : profs) {
-          if (an == "all") {
+          if (nccl) {
+            std::vector<std::vector<fm::ModelResult>> one;
+            for (auto& r : fm::nccl::evaluate_sizes(topo, p, o, an, protocol, bytes))
+              one.push_back({std::move(r)});
+            by_fabric.push_back(std::move(one));
+          } else if (an == "all") {
             by_fabric.push_back(fm::evaluate_all(topo, p, o, bytes));
           } else {
             std::vector<std::vector<fm::ModelResult>> one;
@@ -266,7 +276,7 @@ int cmd_model(int argc, char** argv) {
           }
         }
         const bool perm = base.collective == fm::Collective::kPermutation;
-        const bool listing = an == "auto" || an == "all";
+        const bool listing = (an == "auto" || an == "all") && !nccl;
         for (std::size_t si = 0; si < bytes.size(); ++si) {
           const std::uint64_t b = bytes[si];
           std::printf(
@@ -274,7 +284,9 @@ int cmd_model(int argc, char** argv) {
               topo.name.c_str(), perm ? "permutation" : fm::to_string(base.collective).c_str(),
               perm ? "-" : an.c_str(), static_cast<long long>(g), human_size(b).c_str(),
               static_cast<unsigned long long>(b), placement.c_str(), seeds,
-              analytic ? "analytic" : "flow-level");
+              nccl       ? "nccl"
+              : analytic ? "analytic"
+                         : "flow-level");
           std::printf("%-24s %-17s %12s %9s %9s %11s %11s %11s %10s %7s %8s %5s %8s%s\n", "fabric",
                       "algo", "time_us", "algbw", "busbw", "latency_us", "bandw_us", "congest_us",
                       "header_us", "thru", "spread%", "hops", "wall_s",
