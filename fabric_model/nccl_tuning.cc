@@ -648,6 +648,10 @@ DerivedGraphs derive_graphs(const ClusterConfig& topo, std::int64_t ranks, const
   const int si = speed_array_index(cc);
   const double nic = gbytes_per_s(topo.nic_gbps);      // GB/s per GPU (all planes)
   const double nvl = gbytes_per_s(topo.scaleup_gbps);  // GB/s per GPU per direction
+  if (multi && nic <= 0)
+    throw ModelError("nccl method: " + std::to_string(ranks) +
+                     " GPUs span several servers but nic_gbps is 0 (NCCL needs a NIC between "
+                     "nodes)");
   const auto& inter = k.speed_array_inter_gbytes_per_s[si];
   const auto& intra = k.speed_array_intra_gbytes_per_s[si];
   const std::string arr = std::string(kSpeedArrayNames[si]);
@@ -762,6 +766,12 @@ DerivedGraphs derive_graphs(const ClusterConfig& topo, std::int64_t ranks, const
   d.unknowns.emplace_back("crossNic, sameChannels and the tree's pass-2 bwIntra increase");
   d.unknowns.emplace_back(
       "NIC fusion of the planes (NCCL may see one 400G device or two 200G ones)");
+  d.unknowns.emplace_back(
+      "multi-node NVLink (NVL72 MNNVL): NCCL may count the NVLink domain, not the server, as its "
+      "node; here nodes = servers");
+  d.unknowns.emplace_back(
+      "comm->nChannels after NCCL's own channel setup (the ring plateau threshold uses the ring "
+      "graph's channels)");
   d.unknowns.emplace_back("the network plugin's latency (graph latencyInter, 0 here)");
   d.unknowns.emplace_back(
       "NCCL_* environment (NCCL_ALGO, NCCL_PROTO, NCCL_NTHREADS, NCCL_MIN/MAX_NCHANNELS, "

@@ -341,6 +341,16 @@ TEST(NcclTuning, EvaluateSizesAutoForcedAndErrors) {
   EXPECT_THROW(evaluate_sizes(topo, fab, o, "nvls", "LL", {kGiB}), ModelError);
   EXPECT_THROW(evaluate_sizes(topo, fab, o, "bogus", "", {kGiB}), ModelError);
   EXPECT_THROW(evaluate_sizes(topo, fab, o, "ring", "LL64", {kGiB}), ModelError);
+  // Shapes NCCL cannot form here: a partial server, a single rank.
+  o.gpus = 1004;  // 125.5 servers
+  EXPECT_THROW(evaluate_sizes(topo, fab, o, "auto", "", {kGiB}), ModelError);
+  o.gpus = 1;
+  EXPECT_THROW(evaluate_sizes(topo, fab, o, "auto", "", {kGiB}), ModelError);
+  ClusterConfig no_nic = topo;
+  no_nic.nic_gbps = 0;
+  o.gpus = 16;
+  EXPECT_THROW(evaluate_sizes(no_nic, fab, o, "auto", "", {kGiB}), ModelError);
+  o.gpus = 1024;
   o.collective = Collective::kAllToAll;
   EXPECT_THROW(evaluate_sizes(topo, fab, o, "auto", "", {kGiB}), ModelError);
 }
