@@ -77,6 +77,50 @@ TEST(Cli, BadInputIsOneLineAndNonZero) {
   }
 }
 
+TEST(Cli, AutoNamesWinnerAndRunnerUpAllListsEveryCandidate) {
+  const std::string path = ::testing::TempDir() + "fb_cli_auto.json";
+  std::remove(path.c_str());
+  auto r = run(cmd_model, {"model", "--topology", "colossus_like", "--fabric", "roce_adaptive",
+                           "--gpus", "1024", "--sizes", "1M", "--json", path});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("algo=auto"), std::string::npos);
+  EXPECT_NE(r.out.find("runner-up (time_us)"), std::string::npos);
+  EXPECT_NE(r.out.find("not applicable: innet: needs in-network reduction"), std::string::npos);
+  std::ifstream f(path);
+  const auto j = nlohmann::json::parse(f);
+  ASSERT_EQ(j["results"].size(), 1u);
+  const auto& row = j["results"][0];
+  EXPECT_EQ(row["selection"], "auto");
+  EXPECT_EQ(row["method"], "flow");
+  EXPECT_EQ(row["protocol"], "");
+  EXPECT_EQ(row["candidates"][0]["algo"], row["algo"]);
+  EXPECT_EQ(row["candidates"][0]["time_us"], row["time_us"]);
+  // The row's line carries the runner-up's name and time.
+  const std::string runner = row["candidates"][1]["algo"];
+  EXPECT_NE(r.out.find(" " + runner + " ("), std::string::npos) << r.out;
+  std::remove(path.c_str());
+
+  auto all = run(cmd_model, {"model", "--topology", "colossus_like", "--fabric", "roce_adaptive",
+                             "--gpus", "1024", "--sizes", "1M", "--algo", "all"});
+  ASSERT_EQ(all.rc, 0) << all.err;
+  for (const char* a : {"\nroce_adaptive            ring ", "\nroce_adaptive            hier_tree ",
+                        "\nroce_adaptive            nvls_tree "})
+    EXPECT_NE(all.out.find(a), std::string::npos) << a << all.out;
+}
+
+TEST(Cli, ForcedAlgorithmThatDoesNotApplyIsOneLineError) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"model", "--algo", "pat", "--gpus", "1024"},
+        std::vector<std::string>{"model", "--algo", "innet", "--fabric", "roce_ecmp", "--gpus",
+                                 "1024"},
+        std::vector<std::string>{"model", "--algo", "nvls_tree", "--gpus", "8"}}) {
+    auto r = run(cmd_model, args);
+    EXPECT_EQ(r.rc, 2) << args[2];
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find("does not apply"), std::string::npos) << r.err;
+  }
+}
+
 TEST(Cli, TopoSize) {
   auto r = run(cmd_topo_size, {"topo-size", "--topology", "colossus_like", "--gpus", "8192",
                                "--radix", "64", "--tiers", "0"});
