@@ -75,9 +75,9 @@ void auto_1m(benchmark::State& state, const char* fabric) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto r = fm::evaluate_sizes(topo, fab, o, {1u << 20, 64u << 20, 1u << 30});
     wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    t1m = r[0].time_us;
-    t1g = r[2].time_us;
-    benchmark::DoNotOptimize(t1g);
+    t1m = r.at(0).time_us;
+    t1g = r.at(2).time_us;
+    benchmark::DoNotOptimize(r.data());
   }
   state.counters["wall_s"] = wall;
   state.counters["peak_rss_mib"] = peak_rss_mib();
