@@ -192,9 +192,13 @@ class Evaluator {
     auto qp = [&](const Connection& c, int q) {
       return static_cast<std::uint32_t>(c.channel * subflows_ + q);
     };
+    // Static destination routing ignores the plane and the QP: every plane carries the same
+    // flows on identical links, so plane 0 alone gives every rate (exact).
+    const int solved_planes = fab_.routing == RoutingKind::kStaticDmodK ? 1 : planes;
     for (const Connection& c : conns) {
       const std::int64_t sh = host(c.src_rank), dh = host(c.dst_rank);
       for (int q = 0; q < subflows_; ++q) {
+        if (q % planes >= solved_planes) continue;
         FlowKey k{sh, dh, q % planes, qp(c, q)};
         path.clear();
         s.hops = std::max(s.hops, router.route(k, path));
@@ -211,11 +215,12 @@ class Evaluator {
     std::size_t f = 0;
     for (const Connection& c : conns) {
       const std::int64_t sh = host(c.src_rank), dh = host(c.dst_rank);
-      for (int q = 0; q < subflows_; ++q, ++f) {
+      for (int q = 0; q < subflows_; ++q) {
         const int pl = q % planes;
+        if (pl >= solved_planes) continue;
         const double r0 = std::min(port / out_fan[static_cast<std::size_t>(sh * planes + pl)],
                                    port / in_fan[static_cast<std::size_t>(dh * planes + pl)]);
-        s.add(rate[f], r0);
+        s.add(rate[f++], r0);
       }
     }
     s.flows = static_cast<std::int64_t>(prob.flows());
@@ -361,6 +366,10 @@ std::vector<ModelResult> evaluate_algo(const Point& pt, Evaluator& ev, const Eva
         "contention, no header overhead");
     a.push_back("pipelined phases overlap: a group's transfer time is its busiest resource");
     a.push_back("identical steps of a pattern are solved once (exact: same flows every step)");
+    if (fab.routing == RoutingKind::kStaticDmodK && cfg.planes > 1 && !analytic)
+      a.push_back(
+          "static routing: the planes carry identical flows on identical links, one plane "
+          "solved (exact)");
     if (fab.routing == RoutingKind::kAdaptive)
       a.push_back(
           "adaptive routing: fluid even split over equal-cost links and planes (the "

@@ -149,5 +149,30 @@ TEST(Routing, CertificateOnCollectiveStepAtScale) {
   }
 }
 
+// The model solves one plane under static routing: the premise is that D-mod-k routes do not
+// depend on the plane, so both planes' flows get identical rates when solved together.
+TEST(Routing, StaticPlanesAreIdentical) {
+  auto c = load_cluster_config("cluster_1m");
+  c.gpus = 4096;
+  ClosTopology t(c);
+  ASSERT_EQ(t.planes(), 2);
+  const auto plan = make_plan(Collective::kAllReduce, "tree", c.gpus, 8, 1u << 20, 1);
+  std::vector<Connection> conns;
+  for (const auto& ph : plan.phases)
+    if (ph.resource == Resource::kNetwork) ph.connections(conns);
+  Router router(t, RoutingKind::kStaticDmodK, 1);
+  FlowProblemBuilder b(t.link_slots());
+  std::vector<LinkId> path;
+  for (const auto& cn : conns)
+    for (int plane = 0; plane < 2; ++plane) {
+      path.clear();
+      router.route({t.host_of_gpu(cn.src_rank), t.host_of_gpu(cn.dst_rank), plane, 0}, path);
+      b.add_flow(path);
+    }
+  const auto p = b.finish(t);
+  const auto r = solve_max_min(p);
+  for (std::size_t f = 0; f + 1 < r.size(); f += 2) ASSERT_DOUBLE_EQ(r[f], r[f + 1]) << f;
+}
+
 }  // namespace
 }  // namespace fb::model
