@@ -268,7 +268,8 @@ std::string check_bandwidths(const NcclTestsRow& r, const NcclTestsVariant& v,
 std::optional<long long> meta_number(const NcclTestsRun& run, const std::string& name) {
   const std::regex re("(^|[ ;])" + name + R"(: (\d+))");
   for (const auto& [key, value] : run.meta) {
-    const std::string line = key + ": " + value;
+    std::string line = key;
+    line.append(": ").append(value);
     std::smatch m;
     if (std::regex_search(line, m, re)) return std::stoll(m[2].str());
   }
@@ -820,7 +821,22 @@ void json_variant(const nlohmann::json& r, const char* key, NcclTestsVariant& v,
 
 }  // namespace
 
+namespace {
+NcclTestsRun parse_json_checked(const nlohmann::json& doc, const std::string& origin);
+}  // namespace
+
 NcclTestsRun parse_nccl_tests_json(const nlohmann::json& doc, const std::string& origin) {
+  try {
+    return parse_json_checked(doc, origin);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of an unexpected type that a lenient read (json::value) met: still one line.
+    throw ModelError(origin + ": a field has the wrong type (" + json_util::printable(e.what()) +
+                     ")");
+  }
+}
+
+namespace {
+NcclTestsRun parse_json_checked(const nlohmann::json& doc, const std::string& origin) {
   NcclTestsRun run;
   run.origin = origin;
   run.format = "nccl-tests-json";
@@ -935,6 +951,7 @@ NcclTestsRun parse_nccl_tests_json(const nlohmann::json& doc, const std::string&
   check_all_bandwidths(run, nullptr);
   return run;
 }
+}  // namespace
 
 NcclTestsRun parse_nccl_tests_any(const std::string& text, const std::string& origin) {
   const auto first = text.find_first_not_of(" \t\r\n");

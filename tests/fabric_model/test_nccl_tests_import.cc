@@ -403,6 +403,8 @@ TEST(NcclTestsImport, BroadcastLayouts) {
   // Old nccl-tests: "size count type root time algbw busbw error ..." (no redop column).
   const std::string old =
       "# Collective test starting: broadcast_perf\n"
+      "NCCL version 2.4.8+cuda10.1\n"
+      "#   Rank  0 Pid  12345 on   oldhost device  0 [0x07] Tesla V100-SXM2-16GB\n"
       "#       size         count    type    root     time   algbw   busbw  error     time   "
       "algbw   busbw  error\n"
       "     4194304       1048576   float       2    103.8   40.41   40.41  0e+00    102.8   "
@@ -413,6 +415,11 @@ TEST(NcclTestsImport, BroadcastLayouts) {
   EXPECT_EQ(b.rows[0].redop, "none");
   EXPECT_EQ(b.rows[0].in_place.wrong, 0.0);
   EXPECT_EQ(b.columns[3], "root");
+  EXPECT_EQ(b.nccl_version, "2.4.8+cuda10.1");
+  ASSERT_EQ(b.devices.size(), 1u);  // an old device line: no Group field
+  EXPECT_EQ(b.devices[0].host, "oldhost");
+  EXPECT_EQ(b.devices[0].name, "Tesla V100-SXM2-16GB");
+  EXPECT_EQ(b.ranks, 1);
   // A broadcast whose busbw is 1.75 x algbw is refused once ranks are known (bus factor 1).
   std::string bad = now;
   bad.replace(bad.find("40.41      0"), 5, "70.72");
@@ -560,6 +567,13 @@ TEST(NcclTestsImport, JsonErrors) {
   EXPECT_EQ(error_of([&] {
               parse_nccl_tests_any(bus, "b.json");
             }).rfind("b.json: results[1]: out-of-place busbw 15.7386 GB/s contradicts", 0),
+            0u);
+  // A device field of the wrong type.
+  std::string dev = good;
+  dev.replace(dev.find("\"group\":0"), 9, "\"group\":\"x\"");
+  EXPECT_EQ(error_of([&] {
+              parse_nccl_tests_any(dev, "g.json");
+            }).rfind("g.json: a field has the wrong type (", 0),
             0u);
   // Not an nccl-tests file.
   EXPECT_EQ(error_of([] { parse_nccl_tests_any("{\"schema\": \"x\"}", "x.json"); }),
