@@ -57,6 +57,13 @@ bool parse_u64_token(const std::string& s, std::uint64_t& v) {
   return errno == 0;
 }
 
+// Digits as an int, or `fallback` when out of range (a device line's 99999999999 pid).
+int small_int(const std::string& digits, int fallback = -1) {
+  long long v = 0;
+  if (!parse_int_token(digits, v) || v > 1 << 30 || v < -(1 << 30)) return fallback;
+  return static_cast<int>(v);
+}
+
 // A finite decimal number as printf's %f/%e/%g write it; `half_unit` is half of its last
 // printed digit (the rounding the value carries).
 bool parse_number(const std::string& s, double& v, double* half_unit = nullptr) {
@@ -271,7 +278,10 @@ std::optional<long long> meta_number(const NcclTestsRun& run, const std::string&
     std::string line = key;
     line.append(": ").append(value);
     std::smatch m;
-    if (std::regex_search(line, m, re)) return std::stoll(m[2].str());
+    if (std::regex_search(line, m, re)) {
+      long long v = 0;
+      if (parse_int_token(m[2].str(), v)) return v;
+    }
   }
   return std::nullopt;
 }
@@ -367,6 +377,10 @@ void finish_run(NcclTestsRun& run, int last_line) {
     run.gpu_model_source = "device lines";
     if (names.size() > 1) run.notes.push_back("several GPU models: " + joined);
   }
+  if (auto n = meta_number(run, "total_ranks"); n && run.ranks > 0 && *n != run.ranks)
+    run.notes.push_back("#meta total_ranks " + std::to_string(*n) + " but " +
+                        std::to_string(run.ranks) + " ranks in the " + run.ranks_source +
+                        " (used)");
   if (run.ranks == 0) {
     if (auto n = meta_number(run, "total_ranks")) {
       run.ranks = static_cast<int>(*n);
@@ -581,6 +595,9 @@ int nccl_tests_size_ranks_factor(const std::string& collective, int nranks) {
   return 1;
 }
 
+// Longer than a table row or a device line can be (the device name is at most 256 bytes).
+constexpr std::size_t kMaxRegexLine = 4096;
+
 NcclTestsRun parse_nccl_tests_log(const std::string& text, const std::string& origin) {
   NcclTestsRun run;
   run.origin = origin;
@@ -611,6 +628,13 @@ NcclTestsRun parse_nccl_tests_log(const std::string& text, const std::string& or
         run.meta.emplace_back(trim(body.substr(0, colon)), trim(body.substr(colon + 1)));
       }
       continue;
+    }
+    // std::regex recurses per character: a line longer than any nccl-tests line (NCCL's ring
+    // listings at thousands of ranks aside, which are INFO lines) is not matched at all.
+    if (line.size() > kMaxRegexLine) {
+      if (line.find("NCCL INFO") != std::string::npos || !in_table || run.rows.empty()) continue;
+      fail_at(origin, line_no,
+              "line of " + std::to_string(line.size()) + " characters inside the table");
     }
     if (!strip_prefixes(line)) continue;
     const std::string t = trim(line);
@@ -657,11 +681,12 @@ NcclTestsRun parse_nccl_tests_log(const std::string& text, const std::string& or
     if (hash) {
       if (std::regex_search(t, m, device_re)) {
         NcclTestsDevice d;
-        d.rank = std::stoi(m[1].str());
-        d.group = m[2].matched ? std::stoi(m[2].str()) : 0;
-        d.pid = std::stoi(m[3].str());
+        d.rank = small_int(m[1].str());
+        if (d.rank < 0) fail_at(origin, line_no, "device line rank out of range");
+        d.group = m[2].matched ? small_int(m[2].str()) : 0;
+        d.pid = small_int(m[3].str());
         d.host = m[4].str();
-        d.device = std::stoi(m[5].str());
+        d.device = small_int(m[5].str());
         d.bus_id = m[6].str();
         d.name = trim(m[7].str());
         run.devices.push_back(d);
@@ -671,7 +696,7 @@ NcclTestsRun parse_nccl_tests_log(const std::string& text, const std::string& or
       if (std::regex_search(t, m, tests_version)) {
         run.nccl_tests_version = m[1].str();
         if (m[3].matched) {
-          run.nccl_version = nccl_version_from_code(std::stoll(m[3].str()));
+          run.nccl_version = nccl_version_from_code(small_int(m[3].str(), 0));
           run.nccl_version_source = "nccl-tests version line (nccl-library)";
         }
         continue;
@@ -1154,8 +1179,8 @@ nlohmann::json to_results_json(const NcclTestsRun& run, const ImportDescriptor& 
                                               : nlohmann::json(nullptr)},
                             {"algo", algorithm},
                             {"cycle", 0}};
-      if (iters != run.parameters.end() && all_digits(iters->second))
-        row["iters"] = std::stoll(iters->second);
+      if (iters != run.parameters.end() && small_int(iters->second) > 0)
+        row["iters"] = small_int(iters->second);
       if (r.line > 0) row["source_line"] = r.line;
       rows.push_back(row);
       if (v.wrong) wrong_total += *v.wrong;

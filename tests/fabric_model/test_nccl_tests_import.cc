@@ -345,6 +345,31 @@ TEST(NcclTestsImport, UnreadableLineInsideTable) {
   expect_one_line_error(err, "tagged.log", 20, "cannot read 'Segmentation fault");
 }
 
+// Garbage never crashes: huge numbers, a long line inside the table, binary bytes.
+TEST(NcclTestsImport, HostileInputIsOneLine) {
+  const std::string row =
+      "     1048576        262144     float     sum      -1    52.61   19.93   34.88      0    "
+      "53.03   19.77   34.60      0\n";
+  expect_one_line_error(error_of([&] {
+                          parse_nccl_tests_log(
+                              "#  Rank 99999999999 Group 0 Pid 1 on h device 0 [0] G\n" + row,
+                              "big.log");
+                        }),
+                        "big.log", 1, "device line rank out of range");
+  expect_one_line_error(
+      error_of([&] { parse_nccl_tests_log(row + std::string(100000, '7') + "\n", "long.log"); }),
+      "long.log", 2, "line of 100000 characters inside the table");
+  expect_one_line_error(error_of([&] {
+                          parse_nccl_tests_log(
+                              "99999999999999999999999 1 float sum -1 1 0 0 0 1 "
+                              "0 0 0\n",
+                              "u.log");
+                        }),
+                        "u.log", 1, "size out of range");
+  const std::string bin("\x01\xff\x00\x80 12\n", 8);
+  EXPECT_NE(error_of([&] { parse_nccl_tests_log(bin, "bin.log"); }), "");
+}
+
 // srun -l (" 0: ", "12: ") and pdsh ("host: ") prefixes.
 TEST(NcclTestsImport, SrunAndPdshPrefixes) {
   const std::string log =
