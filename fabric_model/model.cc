@@ -1,11 +1,13 @@
 #include "fabric_model/model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "fabric_model/algos/algorithm.h"
 #include "fabric_model/flow_solver.h"
@@ -51,12 +53,36 @@ class Evaluator {
     subflows_ = adaptive_ ? 1 : qps_ * topo.planes();
   }
 
+  // Solves the network patterns of `plans` (one seed) that are not cached yet, up to
+  // `threads` at a time (independent flow problems; the machine's cores share them).
+  void presolve(const std::vector<CollectivePlan>& plans, std::uint64_t seed, unsigned threads) {
+    if (analytic_ || plans.empty()) return;
+    place(plans.front().ranks, seed);
+    std::vector<const Phase*> todo;
+    std::vector<std::string> keys;
+    for (const CollectivePlan& p : plans)
+      for (const Phase& ph : p.phases)
+        if (ph.resource == Resource::kNetwork && !cache_.count({seed, ph.pattern_key}) &&
+            std::find(keys.begin(), keys.end(), ph.pattern_key) == keys.end()) {
+          todo.push_back(&ph);
+          keys.push_back(ph.pattern_key);
+        }
+    std::vector<NetStats> out(todo.size());
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      for (std::size_t i = next++; i < todo.size(); i = next++) out[i] = solve(*todo[i], seed);
+    };
+    std::vector<std::thread> pool;
+    const unsigned n = std::min<unsigned>(threads, static_cast<unsigned>(todo.size()));
+    for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
+    work();
+    for (std::thread& t : pool) t.join();
+    for (std::size_t i = 0; i < todo.size(); ++i) cache_[{seed, keys[i]}] = out[i];
+  }
+
   SeedEval run(const CollectivePlan& plan, std::uint64_t seed) {
     const ClusterConfig& cfg = topo_.config();
-    if (!analytic_ && (gpu_of_rank_.empty() || placement_seed_ != seed)) {
-      gpu_of_rank_ = make_placement(placement_, plan.ranks, cfg.scaleup_domain_gpus, seed);
-      placement_seed_ = seed;
-    }
+    if (!analytic_) place(plan.ranks, seed);
     std::map<int, std::map<Resource, Cost>> groups;
     SeedEval ev;
     double lat = fab_.base_latency_us.value;
@@ -132,6 +158,12 @@ class Evaluator {
   }
 
  private:
+  void place(std::int64_t ranks, std::uint64_t seed) {
+    if (!gpu_of_rank_.empty() && placement_seed_ == seed) return;
+    gpu_of_rank_ = make_placement(placement_, ranks, topo_.config().scaleup_domain_gpus, seed);
+    placement_seed_ = seed;
+  }
+
   // Uncontended rate of one subflow when `fan` connections share a NIC.
   double uncontended_rate(int fan) const {
     if (adaptive_) return topo_.host_link_gbps() * topo_.planes() / fan;
@@ -436,6 +468,25 @@ std::vector<std::vector<ModelResult>> evaluate_candidates(const ClusterConfig& t
     };
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
+  }
+  if (prune) {
+    // First wave, solved concurrently: each size's most promising candidate.
+    std::vector<std::size_t> wave;
+    for (std::size_t s = 0; s < ns; ++s) {
+      std::size_t b = order.front();
+      for (std::size_t k : order)
+        if (lower[k][s].time_us < lower[b][s].time_us) b = k;
+      if (std::find(wave.begin(), wave.end(), b) == wave.end()) wave.push_back(b);
+    }
+    const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    for (int i = 0; i < (pt.seeded ? o.seeds : 1); ++i) {
+      PlanRequest req = pt.req;
+      req.bytes = sizes.front();
+      req.seed = o.seed_base + static_cast<std::uint64_t>(i);
+      std::vector<CollectivePlan> plans;
+      for (std::size_t k : wave) plans.push_back(make_plan(algos[k]->name, req));
+      flow.presolve(plans, req.seed, threads);
+    }
   }
   std::vector<double> best(ns, std::numeric_limits<double>::infinity());
   for (std::size_t k : order) {
