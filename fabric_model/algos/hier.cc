@@ -8,13 +8,13 @@ namespace {
 CollectivePlan hier_plan(const PlanRequest& r) {
   using namespace algo_util;
   CollectivePlan plan = start(r, "hier");
-  const std::int64_t n = r.ranks;
+  const std::int64_t n = r.ranks, m = n / r.domain;  // domains (exact: n is a multiple of d)
   const int d = r.domain;
   const double b = static_cast<double>(r.bytes), nd = static_cast<double>(n), dd = d;
-  const double md = static_cast<double>(n / d);
+  const double md = static_cast<double>(m);
   auto& ph = plan.phases;
   if (d > 1) ph.push_back(scaleup("scale-up reduce-scatter", dd - 1, b / dd, 0, true));
-  if (n / d > 1)
+  if (m > 1)
     ph.push_back(
         domain_ring("inter-domain ring all-reduce per rail", n, d, 2 * (md - 1), b / nd, 0));
   if (d > 1) ph.push_back(scaleup("scale-up all-gather", dd - 1, b / dd, 0, true));

@@ -22,7 +22,7 @@ FB_MODEL_ALGORITHMS(FB_DECLARE)
 #undef FB_DECLARE
 
 const std::vector<const ModelAlgorithm*>& model_algorithms() {
-#define FB_LIST(a) &a,
+#define FB_LIST(a) &(a),
   static const std::vector<const ModelAlgorithm*> kAll = {FB_MODEL_ALGORITHMS(FB_LIST)};
 #undef FB_LIST
   return kAll;
