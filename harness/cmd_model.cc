@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "fabric_model/algos/algorithm.h"
 #include "fabric_model/calibration.h"
 #include "fabric_model/model.h"
 #include "fabric_model/nccl_tuning.h"
@@ -138,7 +139,7 @@ int cmd_model(int argc, char** argv) {
   app.add_option("--fabric", fabrics, "profile name(s) or JSON file(s), comma-separated; 'list'");
   app.add_option("--collective", collective, "all_reduce|all_gather|reduce_scatter|alltoall");
   app.add_option("--algo", algos,
-                 "auto (default: fastest that applies), all (every candidate), or names: "
+                 "auto (default: fastest that applies), all (every candidate), list, or names: "
                  "ring,hier,tree,rhd,hier_tree,nvls_tree,innet,pat,ring_multichannel");
   app.add_option("--gpus", gpus_list, "GPU count(s), comma-separated (default: the topology's)");
   app.add_option("--sizes", sizes, "message sizes, binary suffixes: 1M,64M,1G");
@@ -192,6 +193,12 @@ int cmd_model(int argc, char** argv) {
     if (fabrics.empty()) fabrics = {"infiniband_ndr", "roce_ecmp", "roce_adaptive"};
     algos = split_list(algos);
     if (algos.empty()) algos = {"auto"};
+    if (algos.size() == 1 && algos[0] == "list") {
+      std::cout << "model algorithms (--algo NAME; auto = fastest that applies, all = each):\n";
+      for (const fm::ModelAlgorithm* a : fm::model_algorithms())
+        std::cout << "  " << a->name << "  " << a->description << "\n";
+      return 0;
+    }
     if (method != "flow" && method != "analytic" && method != "nccl")
       throw fm::ModelError("unknown --method '" + method + "' (expected flow, analytic or nccl)");
     if (analytic) method = "analytic";

@@ -108,6 +108,14 @@ TEST(Cli, AutoNamesWinnerAndRunnerUpAllListsEveryCandidate) {
     EXPECT_NE(all.out.find(a), std::string::npos) << a << all.out;
 }
 
+TEST(Cli, AlgoListNamesEveryRegisteredAlgorithm) {
+  auto r = run(cmd_model, {"model", "--algo", "list"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const char* a : {"\n  ring  ", "\n  hier_tree  ", "\n  nvls_tree  ", "\n  innet  ",
+                        "\n  pat  ", "\n  ring_multichannel  "})
+    EXPECT_NE(r.out.find(a), std::string::npos) << a;
+}
+
 TEST(Cli, ForcedAlgorithmThatDoesNotApplyIsOneLineError) {
   for (std::vector<std::string> args :
        {std::vector<std::string>{"model", "--algo", "pat", "--gpus", "1024"},
