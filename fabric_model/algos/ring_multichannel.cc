@@ -1,6 +1,7 @@
 // Rings over several channels per NIC: NCCL duplicates the ring channels when the intra-node
-// bandwidth is high (src/graph/search.cc: the ring graph's channels are doubled on NVLink
-// servers), so every NIC carries 2 channels, each a distinct QP (5-tuple) with half the chunk.
+// bandwidth per channel is high (src/graph/search.cc ncclTopoDupChannels, bwIntra >= 25 GB/s;
+// not on every Hopper graph), so every NIC carries 2 channels, each a distinct QP (5-tuple) with
+// half the chunk.
 // Channel rule: 2 channels per NIC, NIC = one GPU of the scale-up domain (its rail). The
 // analytic time equals the ring's; on hashed fabrics the extra flows change the collisions.
 #include "fabric_model/algos/algorithm.h"
