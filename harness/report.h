@@ -48,21 +48,6 @@ struct RunSummary {
   std::string end_time;
 };
 
-// Builds the summary from the rows as they come, so the runner needs not keep them: nccl-tests'
-// average (mean busbw over every measured variant), the peak and where it was reached, and the
-// wrong-element totals.
-class SummaryAccumulator {
- public:
-  void add(const SizeResult& row);
-  // `complete` and `end_time` are left for the caller to set.
-  RunSummary summary() const;
-
- private:
-  RunSummary s_;
-  double busbw_sum_ = 0;
-  long long busbw_count_ = 0;
-};
-
 class Reporter {
  public:
   virtual ~Reporter() = default;

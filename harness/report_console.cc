@@ -151,34 +151,7 @@ class ConsoleReporter final : public Reporter {
   bool header_;
 };
 
-void add_variant(const Timing& t, std::size_t bytes, const char* variant, RunSummary& s,
-                 double& sum, long long& count) {
-  if (!t.measured) return;
-  sum += t.busbw_gbps;
-  ++count;
-  if (s.peak_variant.empty() || t.busbw_gbps > s.peak_busbw_gbps) {
-    s.peak_busbw_gbps = t.busbw_gbps;
-    s.peak_bytes = bytes;
-    s.peak_variant = variant;
-  }
-  if (t.wrong > 0) {
-    s.wrong_total += t.wrong;
-    ++s.out_of_bounds;
-  }
-}
-
 }  // namespace
-
-void SummaryAccumulator::add(const SizeResult& row) {
-  add_variant(row.out_of_place, row.bytes, "out-of-place", s_, busbw_sum_, busbw_count_);
-  add_variant(row.in_place, row.bytes, "in-place", s_, busbw_sum_, busbw_count_);
-}
-
-RunSummary SummaryAccumulator::summary() const {
-  RunSummary s = s_;
-  s.avg_busbw_gbps = busbw_count_ > 0 ? busbw_sum_ / static_cast<double>(busbw_count_) : 0.0;
-  return s;
-}
 
 std::unique_ptr<Reporter> make_console_reporter(std::FILE* out, bool header) {
   return std::make_unique<ConsoleReporter>(out, header);

@@ -66,9 +66,7 @@ std::vector<SizeResult> load_resume_rows(const std::string& path, const nlohmann
                                          const RunOptions& opts, int nranks);
 
 // Runs the sweep on every rank; `on_row` gets each finished row (on every rank, identical).
-// `stop` is polled between sizes: returning true ends the sweep early (summary.complete=false).
 RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, CallObserver* watchdog,
-                     bool device_buffers, const std::function<void(const SizeResult&)>& on_row,
-                     const std::function<bool()>& stop = nullptr);
+                     bool device_buffers, const std::function<void(const SizeResult&)>& on_row);
 
 }  // namespace fb

@@ -1,12 +1,9 @@
-// Machine description and rank binding. hwloc when built with it; otherwise a reduced view from
-// /proc and /sys and sched_setaffinity. Nothing here fails the run: what cannot be learned is
-// left out or reported as a reason.
+// Machine description from /proc and /sys (the parts every build has). hwloc's view, when built
+// with it, is in machine_info_hwloc.cc; binding in cpu_bind_*.cc; memory in host_memory.cc.
+// Nothing here fails the run: what cannot be learned is left out or reported as a reason.
 #include "harness/sysinfo.h"
 
 #include <dirent.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <sched.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -17,22 +14,16 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
-#include <limits>
-#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "fb_config.h"
-
-#if FB_HAVE_HWLOC
-#include <hwloc.h>
-#endif
+#include "harness/sysinfo_proc.h"
 
 namespace fb {
-namespace {
+namespace sysinfo {
 
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\n");
@@ -143,7 +134,7 @@ std::vector<int> parse_ranges(const std::string& text) {
 }
 
 // The CPUs this machine lets the job use: the cgroup's (v2), else the online ones.
-[[maybe_unused]] std::vector<int> machine_cpus() {
+std::vector<int> machine_cpus() {
   for (const char* f : {"/sys/fs/cgroup/cpuset.cpus.effective", "/sys/devices/system/cpu/online"}) {
     std::vector<int> cpus = parse_ranges(read_first_line(f));
     if (!cpus.empty()) return cpus;
@@ -177,44 +168,20 @@ bool is_gpu_class(unsigned class_id, unsigned vendor_id) {
 }
 bool is_nic_class(unsigned class_id) { return (class_id >> 8) == 0x02; }
 
-}  // namespace
+}  // namespace sysinfo
+
+using sysinfo::allowed_cpus;
+using sysinfo::hex16;
+using sysinfo::is_gpu_class;
+using sysinfo::is_nic_class;
+using sysinfo::list_dir;
+using sysinfo::read_first_line;
+using sysinfo::trim;
 
 std::string hostname() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
   return buf;
-}
-
-std::size_t total_memory_bytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES);
-  const long page = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page <= 0) return meminfo_bytes("MemTotal");
-  return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page);
-}
-
-std::string keep_freed_heap() {
-#if defined(__GLIBC__)
-  // Trim threshold first: mallopt(M_MMAP_MAX) alone would still return the heap top to the OS.
-  if (mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max()) != 1 ||
-      mallopt(M_MMAP_MAX, 0) != 1) {
-    return "--keep-heap: mallopt refused (M_TRIM_THRESHOLD, M_MMAP_MAX)";
-  }
-  return "";
-#else
-  return "--keep-heap needs glibc's malloc (mallopt M_MMAP_MAX, M_TRIM_THRESHOLD)";
-#endif
-}
-
-std::size_t available_memory_bytes() {
-  std::size_t avail = meminfo_bytes("MemAvailable");
-  if (avail == 0) {
-    const long pages = sysconf(_SC_AVPHYS_PAGES);
-    const long page = sysconf(_SC_PAGE_SIZE);
-    if (pages > 0 && page > 0)
-      avail = static_cast<std::size_t>(pages) * static_cast<std::size_t>(page);
-  }
-  const std::size_t headroom = cgroup_headroom_bytes();
-  return headroom > 0 ? std::min(avail, headroom) : avail;
 }
 
 std::string utc_now() {
@@ -307,213 +274,5 @@ nlohmann::json proc_topology_summary() {
           {"gpus", gpus},
           {"nics", nics}};
 }
-
-#if FB_HAVE_HWLOC
-namespace {
-
-// Owns a loaded topology; `io` adds PCI and OS devices (GPUs, NICs), which costs a /sys scan.
-class Topology {
- public:
-  explicit Topology(bool io) {
-    if (hwloc_topology_init(&topo_) != 0) {
-      topo_ = nullptr;
-      return;
-    }
-    if (io) hwloc_topology_set_io_types_filter(topo_, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
-    if (hwloc_topology_load(topo_) != 0) {
-      hwloc_topology_destroy(topo_);
-      topo_ = nullptr;
-    }
-  }
-  ~Topology() {
-    if (topo_ != nullptr) hwloc_topology_destroy(topo_);
-  }
-  Topology(const Topology&) = delete;
-  Topology& operator=(const Topology&) = delete;
-  hwloc_topology_t get() const { return topo_; }
-
- private:
-  hwloc_topology_t topo_ = nullptr;
-};
-
-std::string bitmap_list(hwloc_const_bitmap_t set) {
-  char* text = nullptr;
-  if (hwloc_bitmap_list_asprintf(&text, set) < 0 || text == nullptr) return "";
-  std::string out(text);
-  std::free(text);
-  return out;
-}
-
-// The release built against (the API version alone lags releases: 2.9.0 has API 2.8.0).
-std::string hwloc_version() {
-#ifdef HWLOC_VERSION
-  return std::string("hwloc ") + HWLOC_VERSION;
-#else
-  const unsigned api = hwloc_get_api_version();
-  return "hwloc API " + std::to_string(api >> 16) + "." + std::to_string((api >> 8) & 0xff);
-#endif
-}
-
-std::string pci_bus_id(hwloc_obj_t pci) {
-  char buf[32];
-  const auto& a = pci->attr->pcidev;
-  std::snprintf(buf, sizeof buf, "%04x:%02x:%02x.%01x", a.domain, a.bus, a.dev, a.func);
-  return buf;
-}
-
-std::string info(hwloc_obj_t obj, const char* name) {
-  const char* v = hwloc_obj_get_info_by_name(obj, name);
-  return v == nullptr ? "" : v;
-}
-
-nlohmann::json pci_entry(hwloc_topology_t topo, hwloc_obj_t pci) {
-  const auto& a = pci->attr->pcidev;
-  nlohmann::json entry = {{"pci_bus_id", pci_bus_id(pci)},
-                          {"vendor_id", hex16(a.vendor_id)},
-                          {"device_id", hex16(a.device_id)}};
-  std::string name = info(pci, "PCIDevice");
-  std::vector<std::string> osdevs;
-  for (hwloc_obj_t child = pci->io_first_child; child != nullptr; child = child->next_sibling) {
-    if (child->type != HWLOC_OBJ_OS_DEVICE) continue;
-    osdevs.emplace_back(child->name != nullptr ? child->name : "?");
-    if (const std::string model = info(child, "GPUModel"); !model.empty()) name = model;
-  }
-  if (!name.empty()) entry["name"] = name;
-  entry["os_devices"] = osdevs;
-  // PCIe link bandwidth as hwloc reports it (GB/s), 0 when unknown (often in VMs).
-  if (a.linkspeed > 0) entry["link_gbytes_per_s"] = a.linkspeed;
-  if (hwloc_obj_t near = hwloc_get_non_io_ancestor_obj(topo, pci); near != nullptr) {
-    entry["near_cpuset"] = bitmap_list(near->cpuset);
-  }
-  return entry;
-}
-
-}  // namespace
-
-nlohmann::json machine_summary() {
-  nlohmann::json m = {{"hostname", hostname()},
-                      {"cpu_model", cpuinfo_value({"model name", "Hardware", "cpu model"})},
-                      {"memory_bytes", total_memory_bytes()},
-                      {"os", os_description()}};
-  Topology topo(true);
-  if (topo.get() == nullptr) {
-    m["hwloc"] = proc_topology_summary();
-    m["hwloc"]["note"] = "hwloc could not load the topology";
-  } else {
-    hwloc_topology_t t = topo.get();
-    nlohmann::json gpus = nlohmann::json::array(), nics = nlohmann::json::array();
-    for (hwloc_obj_t pci = hwloc_get_next_pcidev(t, nullptr); pci != nullptr;
-         pci = hwloc_get_next_pcidev(t, pci)) {
-      const auto& a = pci->attr->pcidev;
-      if (is_gpu_class(a.class_id, a.vendor_id)) gpus.push_back(pci_entry(t, pci));
-      if (is_nic_class(a.class_id)) nics.push_back(pci_entry(t, pci));
-    }
-    m["hwloc"] = {{"source", hwloc_version()},
-                  {"packages", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PACKAGE)},
-                  {"numa_nodes", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE)},
-                  {"cores", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE)},
-                  {"pus", hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU)},
-                  {"gpus", gpus},
-                  {"nics", nics}};
-  }
-  m["cores"] = m["hwloc"]["cores"];
-  m["hw_threads"] = m["hwloc"]["pus"];
-  if (m["cpu_model"].get<std::string>().empty()) m["cpu_model"] = os_description();
-  return m;
-}
-
-BindResult bind_rank(int local_rank, int local_size, const std::string& gpu_pci_bus_id,
-                     BindScope scope) {
-  const int how = scope == BindScope::kThread ? HWLOC_CPUBIND_THREAD : HWLOC_CPUBIND_PROCESS;
-  BindResult r;
-  Topology topo(!gpu_pci_bus_id.empty());
-  if (topo.get() == nullptr) {
-    r.cpuset = current_cpuset();
-    r.description = "not bound: hwloc could not load the topology";
-    return r;
-  }
-  hwloc_topology_t t = topo.get();
-  std::string note;
-  if (!gpu_pci_bus_id.empty()) {
-    hwloc_obj_t pci = hwloc_get_pcidev_by_busidstring(t, gpu_pci_bus_id.c_str());
-    hwloc_obj_t near = pci == nullptr ? nullptr : hwloc_get_non_io_ancestor_obj(t, pci);
-    if (near != nullptr && hwloc_set_cpubind(t, near->cpuset, how) == 0) {
-      r.bound = true;
-      r.cpuset = current_cpuset();
-      r.description = "cores near GPU " + gpu_pci_bus_id + " (local rank " +
-                      std::to_string(local_rank) + " of " + std::to_string(local_size) + ")";
-      return r;
-    }
-    note = near == nullptr ? "; GPU " + gpu_pci_bus_id + " not found by hwloc"
-                           : "; binding near GPU " + gpu_pci_bus_id + " failed";
-  }
-  const int ncores = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE);
-  if (ncores <= 0 || local_rank < 0) {
-    r.cpuset = current_cpuset();
-    r.description = "not bound: hwloc found no cores" + note;
-    return r;
-  }
-  // Round-robin: local rank i on core i mod cores, so oversubscription shares cores evenly.
-  const int core_index = local_rank % ncores;
-  hwloc_obj_t core = hwloc_get_obj_by_type(t, HWLOC_OBJ_CORE, static_cast<unsigned>(core_index));
-  if (core == nullptr || hwloc_set_cpubind(t, core->cpuset, how) != 0) {
-    r.cpuset = current_cpuset();
-    r.description = "not bound: binding to core " + std::to_string(core_index) + " failed" + note;
-    return r;
-  }
-  r.bound = true;
-  r.cpuset = current_cpuset();
-  r.description = "core " + std::to_string(core_index) + " (local rank " +
-                  std::to_string(local_rank) + " of " + std::to_string(local_size) +
-                  (local_size > ncores ? ", oversubscribed on " + std::to_string(ncores) + " cores"
-                                       : std::string()) +
-                  ")" + note;
-  return r;
-}
-
-#else  // !FB_HAVE_HWLOC
-
-nlohmann::json machine_summary() {
-  nlohmann::json m = {{"hostname", hostname()},
-                      {"cpu_model", cpuinfo_value({"model name", "Hardware", "cpu model"})},
-                      {"memory_bytes", total_memory_bytes()},
-                      {"os", os_description()},
-                      {"hwloc", proc_topology_summary()}};
-  m["cores"] = m["hwloc"]["cores"];
-  m["hw_threads"] = m["hwloc"]["pus"];
-  return m;
-}
-
-BindResult bind_rank(int local_rank, int local_size, const std::string& gpu_pci_bus_id,
-                     BindScope) {  // sched_setaffinity(0) binds the calling thread either way
-  // Without hwloc the core structure is unknown: one logical CPU per local rank, round-robin over
-  // the CPUs of the machine (not this process's affinity, which a launcher may have narrowed
-  // already). GPU locality needs hwloc.
-  BindResult r;
-  const std::vector<int> cpus = machine_cpus();
-  if (cpus.empty() || local_rank < 0) {
-    r.cpuset = current_cpuset();
-    r.description = "not bound: no usable CPU found (built without hwloc)";
-    return r;
-  }
-  const int cpu = cpus[static_cast<std::size_t>(local_rank) % cpus.size()];
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (sched_setaffinity(0, sizeof set, &set) != 0) {
-    r.cpuset = current_cpuset();
-    r.description = "not bound: cpu " + std::to_string(cpu) +
-                    " is not available to this process (built without hwloc)";
-    return r;
-  }
-  r.bound = true;
-  r.cpuset = current_cpuset();
-  r.description = "cpu " + std::to_string(cpu) + " (local rank " + std::to_string(local_rank) +
-                  " of " + std::to_string(local_size) + ", built without hwloc" +
-                  (gpu_pci_bus_id.empty() ? "" : ": GPU locality unknown") + ")";
-  return r;
-}
-
-#endif
 
 }  // namespace fb

@@ -256,13 +256,6 @@ std::vector<RankStatus> WatchdogGroup::others(const Watchdog* self) {
   return out;
 }
 
-Watchdog::Watchdog(World& world, double timeout_s)
-    : Watchdog(world, [timeout_s] {
-        WatchdogOptions o;
-        o.timeout_s = timeout_s;
-        return o;
-      }()) {}
-
 Watchdog::Watchdog(World& world, WatchdogOptions options)
     : world_(world), opts_(std::move(options)) {
   if (opts_.timeout_s <= 0) return;

@@ -79,8 +79,7 @@ struct WatchdogOptions {
 
 class Watchdog final : public CallObserver {
  public:
-  // timeout_s <= 0 disables the watchdog.
-  Watchdog(World& world, double timeout_s);
+  // options.timeout_s <= 0 disables the watchdog.
   Watchdog(World& world, WatchdogOptions options);
   // Must be destroyed before `world` (it holds a request on the world's watchdog communicator).
   ~Watchdog() override;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness/report.h"
+#include "harness/runner.h"
 #include "tests/harness/report_test_util.h"
 
 namespace fb {
@@ -97,9 +98,9 @@ nlohmann::json fixed_meta() {
 }
 
 RunSummary summary_of(const std::vector<SizeResult>& rows) {
-  SummaryAccumulator acc;
+  SummaryBuilder acc;
   for (const auto& r : rows) acc.add(r);
-  RunSummary s = acc.summary();
+  RunSummary s = acc.summary(true);
   s.end_time = "2026-11-25T22:00:00Z";
   return s;
 }
@@ -113,7 +114,7 @@ std::string console_output(bool header, const RunSummary& summary) {
   return read_and_close(f);
 }
 
-TEST(SummaryAccumulator, AveragesMeasuredVariantsAndFindsPeak) {
+TEST(SummaryBuilder, AveragesMeasuredVariantsAndFindsPeak) {
   const RunSummary s = summary_of(fixed_rows());
   // Five measured variants: 8.49 + 24.691 + 10.8642 + 1342.2 + 0.
   EXPECT_DOUBLE_EQ(s.avg_busbw_gbps, (8.49 + 24.691 + 10.8642 + 1342.2 + 0.0) / 5);
@@ -125,8 +126,8 @@ TEST(SummaryAccumulator, AveragesMeasuredVariantsAndFindsPeak) {
   EXPECT_TRUE(s.complete);
 }
 
-TEST(SummaryAccumulator, EmptyRunHasNoPeak) {
-  const RunSummary s = SummaryAccumulator().summary();
+TEST(SummaryBuilder, EmptyRunHasNoPeak) {
+  const RunSummary s = SummaryBuilder().summary(true);
   EXPECT_EQ(s.avg_busbw_gbps, 0.0);
   EXPECT_EQ(s.peak_variant, "");
 }

@@ -1,0 +1,47 @@
+// What a rank checks and sets up before it measures: flags that need the job's size, output
+// paths, the heap mode, the device, host and device memory, the CPU binding, the backend, and
+// --resume. Each check is agreed by all ranks (see rank_errors.h): on an error every rank returns.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "collectives/backend.h"
+#include "collectives/world.h"
+#include "harness/options.h"
+#include "harness/report.h"
+#include "harness/runner.h"
+#include "harness/sysinfo.h"
+
+namespace fb {
+
+struct DeviceDecision {
+  DeviceKind kind = DeviceKind::kCpu;
+  std::string reason;  // why this device
+  std::string error;   // non-empty: cannot run
+};
+
+struct Preflight {
+  DeviceDecision device;
+  SweepPlan plan;
+  bool device_buffers() const { return device.kind == DeviceKind::kCuda; }
+};
+
+// The checks before any buffer exists. Returns 0, or the exit code every rank returns.
+int preflight(World& world, const RunOptions& opts, Preflight* out);
+
+// Binds this rank (in CUDA mode to the cores nearest its GPU) unless --no-bind.
+BindResult bind_this_rank(World& world, const RunOptions& opts, bool device_buffers,
+                          BindScope scope);
+
+// The backend for this rank; null (on every rank, errors printed) when any rank cannot make it.
+std::unique_ptr<Backend> make_rank_backend(World& world, const RunOptions& opts, DeviceKind kind);
+
+// --resume: rank 0 reads the interrupted run's rows; every rank sets opts.resume_steps to their
+// count and meta gets "resumed_from". False (on every rank) when the file does not fit the run.
+bool load_resume(World& world, RunOptions& opts, nlohmann::json& meta,
+                 std::vector<SizeResult>* rows);
+
+}  // namespace fb
