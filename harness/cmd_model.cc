@@ -325,12 +325,25 @@ int cmd_model(int argc, char** argv) {
                   approx.push_back(ap);
             }
           }
+          // Not applicable: one line per (algorithm, reason), naming the fabrics unless all.
+          std::vector<std::pair<std::string, std::vector<std::string>>> na;
           for (std::size_t fi = 0; listing && fi < profs.size(); ++fi) {
             if (by_fabric[fi][si].empty()) continue;
-            for (const fm::Candidate& c : by_fabric[fi][si].front().candidates)
-              if (!c.applicable)
-                std::printf("#   %s: not applicable: %s: %s\n", profs[fi].name.c_str(),
-                            c.algo.c_str(), c.reason.c_str());
+            for (const fm::Candidate& c : by_fabric[fi][si].front().candidates) {
+              if (c.applicable) continue;
+              const std::string key = c.algo + ": " + c.reason;
+              auto it =
+                  std::find_if(na.begin(), na.end(), [&](const auto& e) { return e.first == key; });
+              if (it == na.end()) it = na.insert(na.end(), {key, {}});
+              it->second.push_back(profs[fi].name);
+            }
+          }
+          for (const auto& [key, fabs] : na) {
+            std::string where;
+            if (fabs.size() < profs.size())
+              for (const auto& f : fabs) where += (where.empty() ? " [" : ", ") + f;
+            std::printf("#   not applicable: %s%s\n", key.c_str(),
+                        where.empty() ? "" : (where + "]").c_str());
           }
           std::fflush(stdout);
         }
