@@ -30,21 +30,4 @@ std::string human_count(double n) {
   return fmt("%.0f", n);
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-double jnum(const nlohmann::json& j, const char* k, double d) {
-  const auto it = j.find(k);
-  return it != j.end() && it->is_number() ? it->get<double>() : d;
-}
-
-std::string jstr(const nlohmann::json& j, const char* k, const std::string& d) {
-  const auto it = j.find(k);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : d;
-}
-
 }  // namespace fb::pub

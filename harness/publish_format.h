@@ -3,7 +3,11 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "harness/results_io.h"
+#include "harness/stats.h"
 
 namespace fb::pub {
 
@@ -15,9 +19,13 @@ std::string num(double v);
 std::string pct(double frac);
 // "1k", "100k", "1M" GPUs (decimal: cluster sizes are quoted that way).
 std::string human_count(double n);
-double median(std::vector<double> v);
-// Field `k` when it holds a number (jnum) or a string (jstr), else `d`.
-double jnum(const nlohmann::json& j, const char* k, double d = 0);
-std::string jstr(const nlohmann::json& j, const char* k, const std::string& d = "");
+// The harness's one median (stats.h) and JSON accessors (results_io.h), with publish's defaults.
+inline double median(std::vector<double> v) { return compute_stats(std::move(v)).median; }
+inline double jnum(const nlohmann::json& j, const char* k, double d = 0) {
+  return optional_number(j, k, d);
+}
+inline std::string jstr(const nlohmann::json& j, const char* k, const std::string& d = "") {
+  return optional_text(j, k, d);
+}
 
 }  // namespace fb::pub

@@ -53,16 +53,6 @@ std::string text(const nlohmann::json& obj, const char* key, const std::string& 
   return v.get<std::string>();
 }
 
-double optional_number(const nlohmann::json& obj, const char* key, double fallback) {
-  const auto it = obj.find(key);
-  return it != obj.end() && it->is_number() ? it->get<double>() : fallback;
-}
-
-std::string optional_text(const nlohmann::json& obj, const char* key, const std::string& fallback) {
-  const auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
-
 // "host (cpu model, N cores)", the key tables group machines by.
 std::string machine_label(const std::string& host, const nlohmann::json& machine) {
   std::string label = host.empty() ? "unknown host" : host;
@@ -295,6 +285,16 @@ MeasuredFile read_measured_file(const std::string& path) {
   if (first == std::string::npos) fail(path, "empty file");
   if (content[first] == '{') return parse_results_json(parse_json_text(content, path), path);
   return parse_nccl_tests_text(content, path);
+}
+
+double optional_number(const nlohmann::json& obj, const char* key, double fallback) {
+  const auto it = obj.find(key);
+  return it != obj.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+std::string optional_text(const nlohmann::json& obj, const char* key, const std::string& fallback) {
+  const auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
 }  // namespace fb

@@ -57,4 +57,9 @@ std::string read_text(const std::string& path);
 // Parses JSON text; a truncated or malformed document throws "ORIGIN: not valid JSON (...)".
 nlohmann::json parse_json_text(const std::string& text, const std::string& origin);
 
+// The harness's lenient JSON field accessors: `key` of `obj` when it is a number (a string), else
+// `fallback`. Strict reads (a missing field is an error) are parse_results_json's.
+double optional_number(const nlohmann::json& obj, const char* key, double fallback);
+std::string optional_text(const nlohmann::json& obj, const char* key, const std::string& fallback);
+
 }  // namespace fb
