@@ -8,6 +8,7 @@
 #include "collectives/backend.h"
 #include "collectives/world.h"
 #include "harness/commands.h"
+#include "harness/exit_codes.h"
 #include "harness/options.h"
 #include "harness/preflight.h"
 #include "harness/result_sink.h"
@@ -24,10 +25,10 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
   const bool device_buffers = pre.device_buffers();
   const BindResult bind = bind_this_rank(world, opts, device_buffers, ctx.bind_scope);
   const std::unique_ptr<Backend> backend = make_rank_backend(world, opts, pre.device.kind);
-  if (backend == nullptr) return 2;
+  if (backend == nullptr) return kExitUsage;
   nlohmann::json meta = run_metadata(world, opts, *backend, pre.device, bind);
   std::vector<SizeResult> resumed;
-  if (!load_resume(world, opts, meta, &resumed)) return 2;
+  if (!load_resume(world, opts, meta, &resumed)) return kExitUsage;
 
   std::vector<std::string> header{pre.device.reason};
   if (opts.gpus_per_process > 1) {
@@ -58,7 +59,7 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
   if (!run_error.empty()) {
     // A rank that fails mid-sweep cannot rejoin the others' collectives: end the job.
     std::fprintf(stderr, "fabricbench: rank %d: %s\n", world.rank(), run_error.c_str());
-    world.abort(3);
+    world.abort(kExitRunFailed);
   }
   return sink.finish(complete);
 }
@@ -75,7 +76,7 @@ int cmd_collective(int argc, char** argv) {
   if (!parsed.options) {
     if (parsed.exit_code == 0) {
       if (root_rank) std::fputs(parsed.output.c_str(), stdout);
-      return 0;
+      return kExitOk;
     }
     say(parsed.output);
     return parsed.exit_code;
@@ -83,13 +84,13 @@ int cmd_collective(int argc, char** argv) {
   RunOptions opts = std::move(*parsed.options);
   if (opts.algo == "list") {
     if (root_rank) std::fputs(format_algorithm_list().c_str(), stdout);
-    return 0;
+    return kExitOk;
   }
   if (opts.gpus_per_process > 1) {
     const std::string error = check_rank_threads(*world, opts);
     if (!error.empty()) {
       say(error);
-      return 2;
+      return kExitUsage;
     }
     return run_rank_threads(*world, opts);
   }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "harness/exit_codes.h"
 #include "harness/publish_index.h"
 #include "harness/publish_plot.h"
 
@@ -35,12 +36,12 @@ int cmd_publish(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "fabricbench publish: %s\n", e.what());
-    return 2;
+    return kExitUsage;
   }
   if (app.count("--results-dir") > 0 && !fs::is_directory(results_dir)) {
     std::fprintf(stderr, "fabricbench publish: --results-dir '%s' is not a directory\n",
                  results_dir.c_str());
-    return 2;
+    return kExitUsage;
   }
   if (opt.out_dir.empty()) opt.out_dir = results_dir;
   if (opt.raw.empty()) opt.raw = list_json(results_dir + "/raw");
@@ -53,13 +54,13 @@ int cmd_publish(int argc, char** argv) {
                  "fabricbench publish: nothing to publish: no results in %s/raw, no models in "
                  "%s/model, no calibration\n",
                  results_dir.c_str(), results_dir.c_str());
-    return 2;
+    return kExitUsage;
   }
   if (opt.plots && app.count("--gnuplot") > 0 && !have_gnuplot(opt.gnuplot)) {
     std::fprintf(stderr,
                  "fabricbench publish: --gnuplot '%s' does not run with the pngcairo terminal\n",
                  opt.gnuplot.c_str());
-    return 2;
+    return kExitUsage;
   }
   try {
     const PublishReport rep = publish(opt);
@@ -68,9 +69,9 @@ int cmd_publish(int argc, char** argv) {
     for (const auto& h : rep.headline) std::printf("headline: %s\n", h.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fabricbench publish: %s\n", e.what());
-    return 2;
+    return kExitUsage;
   }
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace fb

@@ -9,6 +9,7 @@
 #include "harness/cmd_model.h"
 #include "harness/cmd_publish.h"
 #include "harness/commands.h"
+#include "harness/exit_codes.h"
 #include "harness/options.h"
 
 namespace fb {
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
   using namespace fb;
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     std::fputs(top_level_help().c_str(), argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+    return argc < 2 ? kExitUsage : kExitOk;
   }
   const std::string sub = argv[1];
   try {
@@ -40,8 +41,8 @@ int main(int argc, char** argv) {
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fabricbench: %s\n", e.what());
-    return 3;
+    return kExitRunFailed;
   }
   std::fprintf(stderr, "fabricbench: unknown command '%s' (see fabricbench --help)\n", sub.c_str());
-  return 2;
+  return kExitUsage;
 }

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "harness/exit_codes.h"
+
 namespace fb {
 
 std::string quote_arg(const std::string& text) {
@@ -155,7 +157,7 @@ std::vector<std::string> backend_names() {
 
 ParseOutcome fail(const std::string& line) {
   ParseOutcome r;
-  r.exit_code = 2;
+  r.exit_code = kExitUsage;
   r.output = line;
   return r;
 }

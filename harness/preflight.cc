@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "collectives/cuda_device.h"
+#include "harness/exit_codes.h"
 #include "harness/rank_errors.h"
 
 namespace fb {
@@ -48,7 +49,7 @@ int preflight(World& world, const RunOptions& opts, Preflight* out) {
       std::fprintf(stderr, "fabricbench: -r/--root %d is not a rank (the job has %d ranks)\n",
                    opts.root, world.size());
     }
-    return 2;
+    return kExitUsage;
   }
   // Output files are checked before anything runs, so a typo costs nothing.
   std::string path_error;
@@ -57,20 +58,20 @@ int preflight(World& world, const RunOptions& opts, Preflight* out) {
       if (!p->empty() && path_error.empty()) path_error = check_output_path(*p);
     }
   }
-  if (report_rank_errors(world, path_error)) return 2;
+  if (report_rank_errors(world, path_error)) return kExitUsage;
   // Before any buffer is allocated (process-wide; ranks that are threads set it alike).
   const std::string heap_error = opts.keep_heap ? keep_freed_heap() : std::string();
-  if (report_rank_errors(world, heap_error)) return 2;
+  if (report_rank_errors(world, heap_error)) return kExitUsage;
   out->device = choose_device(opts.device);
-  if (report_rank_errors(world, out->device.error)) return 2;
+  if (report_rank_errors(world, out->device.error)) return kExitUsage;
   out->plan = plan_sweep(opts, world.size(), out->device_buffers());
   const std::string mem_error =
       check_memory(out->plan, world.local_size(), available_memory_bytes());
-  if (report_rank_errors(world, mem_error)) return 2;
+  if (report_rank_errors(world, mem_error)) return kExitUsage;
   const std::string dev_mem_error =
       out->device_buffers() ? device_memory_error(world, out->plan) : std::string();
-  if (report_rank_errors(world, dev_mem_error)) return 2;
-  return 0;
+  if (report_rank_errors(world, dev_mem_error)) return kExitUsage;
+  return kExitOk;
 }
 
 BindResult bind_this_rank(World& world, const RunOptions& opts, bool device_buffers,

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "collectives/cuda_device.h"
+#include "harness/exit_codes.h"
 #include "harness/run_rank.h"
 
 namespace fb {
@@ -45,7 +46,7 @@ int run_rank_threads(World& process, const RunOptions& opts) {
       codes[i] = run_rank(*worlds[i], opts, ctx);
     } catch (const std::exception& e) {
       errors[i] = e.what();
-      codes[i] = 3;
+      codes[i] = kExitRunFailed;
     }
     worlds[i].reset();  // ranks still waiting on this one fail instead of hanging
   };
@@ -71,7 +72,7 @@ int run_rank_threads(World& process, const RunOptions& opts) {
   for (int c : codes) {
     if (c != 0) return c;
   }
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace fb

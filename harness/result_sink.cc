@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "harness/exit_codes.h"
 #include "harness/sysinfo.h"
 
 namespace fb {
@@ -96,7 +97,7 @@ class InterruptFlusher {
       const int sig = g_stop_signal.load();
       if (sig != 0) {
         if (world_.rank() == 0) flush_and_report(sig);
-        std::_Exit(128 + sig);
+        std::_Exit(kExitSignalBase + sig);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -193,16 +194,16 @@ int ResultSink::finish(bool complete) {
     for (auto& r : files_) r->finish(summary);
   } catch (const std::exception& e) {
     if (root_rank_) std::fprintf(stderr, "fabricbench: writing results failed: %s\n", e.what());
-    return 3;
+    return kExitRunFailed;
   }
   if (summary.wrong_total > 0) {
     if (root_rank_) {
       std::fprintf(stderr, "fabricbench: %lld wrong elements: results are not correct\n",
                    summary.wrong_total);
     }
-    return 1;
+    return kExitWrongResults;
   }
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace fb

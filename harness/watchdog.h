@@ -23,6 +23,7 @@
 
 #include "collectives/backend.h"
 #include "collectives/world.h"
+#include "harness/exit_codes.h"
 
 namespace fb {
 
@@ -66,10 +67,10 @@ class WatchdogGroup {
 };
 
 struct WatchdogOptions {
-  double timeout_s = 300;  // <= 0 disables the watchdog
-  double poll_s = 0.1;     // how often the thread checks the deadline and answers queries
-  double grace_s = 2.0;    // how long the reporting rank waits for answers
-  int exit_code = 4;       // of the job, through World::abort (1: wrong results, 2: bad input)
+  double timeout_s = 300;        // <= 0 disables the watchdog
+  double poll_s = 0.1;           // how often the thread checks the deadline and answers queries
+  double grace_s = 2.0;          // how long the reporting rank waits for answers
+  int exit_code = kExitTimeout;  // of the job, through World::abort
   // Gets the message and ends the job. Default: the message on stderr, then world.abort(1).
   // Tests inject their own; if it returns, the watchdog goes quiet for good.
   std::function<void(const std::string& message)> on_timeout;
