@@ -114,7 +114,8 @@ class Evaluator {
         c.hdr = ph.steps * (ideal / pf - ideal);
         c.cong = ph.steps * (sub / bytes_per_us(r_min) / pf - ideal / pf);
         if (ph.step_latency)
-          lat += lsteps * (fab_.network_step_latency_us.value +
+          lat += lsteps * ((ph.step_latency_us >= 0 ? ph.step_latency_us
+                                                    : fab_.network_step_latency_us.value) +
                            s.hops * fab_.switch_latency_ns.value * 1e-3 +
                            (s.hops + 1) * ph.aggregation_latency_ns * 1e-3);
         offered += ph.steps * s.sum_r0;
@@ -313,6 +314,7 @@ Point prepare(const ClusterConfig& topology, const FabricProfile& fabric, const 
   r.scaleup_multicast = cfg.scaleup_multicast;
   r.scaleup_multicast_latency_us = cfg.scaleup_multicast_latency_us;
   r.planes = cfg.planes;
+  r.tree_step_latency_us = fab.tree_network_step_latency_us.value;
   const InNetworkReduction& inr = fab.in_network_reduction;
   r.in_network_reduction = inr.supported;
   if (inr.supported) {
@@ -437,7 +439,7 @@ std::vector<std::vector<ModelResult>> evaluate_candidates(const ClusterConfig& t
                                                           const FabricProfile& fabric,
                                                           const EvalOptions& o,
                                                           const std::vector<Bytes>& sizes,
-                                                          bool prune) {
+                                                          bool prune, bool nccl_only) {
   const auto t0 = std::chrono::steady_clock::now();
   const Point pt = prepare(topology, fabric, o);
   prune = prune && !o.analytic && o.placement == Placement::kAligned;
@@ -449,6 +451,10 @@ std::vector<std::vector<ModelResult>> evaluate_candidates(const ClusterConfig& t
   std::vector<std::vector<ModelResult>> lower(na), res(na);
   for (std::size_t k = 0; k < na; ++k) {
     why[k] = plan_na(pt, *algos[k]);
+    if (why[k].empty() && nccl_only && algos[k]->nccl_counterpart == nullptr)
+      why[k] =
+          "not among auto's candidates: NCCL does not run it (the suite's own composition; "
+          "select it by name, or see --algo all)";
     if (why[k].empty() && prune) lower[k] = evaluate_algo(pt, bound, o, *algos[k], sizes, true);
   }
   std::vector<std::size_t> order;
@@ -548,14 +554,15 @@ std::vector<ModelResult> evaluate_sizes(const ClusterConfig& topology, const Fab
   const std::string name = algo_from_string(o.algo);
   if (name == "auto") {
     std::vector<std::vector<ModelResult>> all =
-        evaluate_candidates(topology, fabric, o, sizes, true);
+        evaluate_candidates(topology, fabric, o, sizes, true, true);
     std::vector<ModelResult> out;
     for (auto& rows : all) {
       out.push_back(std::move(rows.front()));
       out.back().selection = "auto";
       out.back().approximations.push_back(
-          "auto: every applicable algorithm evaluated, the fastest reported (as NCCL's tuner "
-          "picks the least predicted time); on aligned placement an algorithm whose "
+          "auto: every applicable algorithm that NCCL runs (ring, tree, nvls_tree, innet, pat, "
+          "p2p) evaluated, the fastest reported (as NCCL's tuner picks the least predicted "
+          "time); on aligned placement an algorithm whose "
           "contention-free time exceeds the best flow-level time is not solved");
     }
     return out;
@@ -572,7 +579,7 @@ std::vector<std::vector<ModelResult>> evaluate_all(const ClusterConfig& topology
                                                    const FabricProfile& fabric,
                                                    const EvalOptions& options,
                                                    const std::vector<Bytes>& sizes) {
-  auto all = evaluate_candidates(topology, fabric, options, sizes, false);
+  auto all = evaluate_candidates(topology, fabric, options, sizes, false, false);
   for (auto& rows : all)
     for (ModelResult& r : rows) r.selection = "all";
   return all;

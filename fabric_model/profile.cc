@@ -69,7 +69,8 @@ FabricProfile parse_fabric_profile(const nlohmann::json& j) {
       j,
       {"name", "description", "transport", "flow_control", "routing", "qps_per_connection",
        "mtu_payload_bytes", "header_bytes_per_packet", "switch_latency_ns",
-       "network_step_latency_us", "base_latency_us", "in_network_reduction"},
+       "network_step_latency_us", "tree_network_step_latency_us", "base_latency_us",
+       "in_network_reduction"},
       where);
   FabricProfile p;
   if (!j.contains("name") || !j.at("name").is_string()) throw ModelError(where + ": needs 'name'");
@@ -90,6 +91,12 @@ FabricProfile parse_fabric_profile(const nlohmann::json& j) {
   p.header_bytes_per_packet = get_sourced(j, "header_bytes_per_packet", where, false);
   p.switch_latency_ns = get_sourced(j, "switch_latency_ns", where, false);
   p.network_step_latency_us = get_sourced(j, "network_step_latency_us", where, false);
+  if (j.contains("tree_network_step_latency_us")) {
+    p.tree_network_step_latency_us = get_sourced(j, "tree_network_step_latency_us", where, false);
+  } else {
+    p.tree_network_step_latency_us = {p.network_step_latency_us.value,
+                                      "not in the profile: network_step_latency_us"};
+  }
   p.base_latency_us = get_sourced(j, "base_latency_us", where, false);
   if (j.contains("in_network_reduction")) {
     const auto& r = j.at("in_network_reduction");
@@ -157,6 +164,7 @@ nlohmann::json to_json(const FabricProfile& p) {
           {"header_bytes_per_packet", s(p.header_bytes_per_packet)},
           {"switch_latency_ns", s(p.switch_latency_ns)},
           {"network_step_latency_us", s(p.network_step_latency_us)},
+          {"tree_network_step_latency_us", s(p.tree_network_step_latency_us)},
           {"base_latency_us", s(p.base_latency_us)}};
 }
 

@@ -40,11 +40,14 @@ struct FabricProfile {
   std::string transport;     // "infiniband" | "rocev2"
   std::string flow_control;  // descriptive
   RoutingKind routing = RoutingKind::kEcmp;
-  Sourced qps_per_connection;               // flows per connection (distinct 5-tuples)
-  Sourced mtu_payload_bytes;                // payload bytes per packet
-  Sourced header_bytes_per_packet;          // wire bytes per packet beyond payload
-  Sourced switch_latency_ns;                // port to port
-  Sourced network_step_latency_us;          // NIC + protocol time per network step
+  Sourced qps_per_connection;       // flows per connection (distinct 5-tuples)
+  Sourced mtu_payload_bytes;        // payload bytes per packet
+  Sourced header_bytes_per_packet;  // wire bytes per packet beyond payload
+  Sourced switch_latency_ns;        // port to port
+  Sourced network_step_latency_us;  // NIC + protocol time per network step
+  // Per network step of a tree (a node waits for both children, reduces, forwards): NCCL charges
+  // a tree hop more than a ring hop. Absent from the file: network_step_latency_us.
+  Sourced tree_network_step_latency_us;
   Sourced base_latency_us;                  // once per collective
   InNetworkReduction in_network_reduction;  // absent from the file = not supported
 

@@ -216,13 +216,15 @@ Phase domain_ring(const std::string& name, std::int64_t n, int d, double steps, 
 
 std::int64_t dbtree_depth(std::int64_t m) { return ceil_log2(m + 1) - 1; }
 
-Phase rail_dbtree(const std::string& name, std::int64_t n, int d, double bytes, int group) {
+Phase rail_dbtree(const std::string& name, std::int64_t n, int d, double bytes, int group,
+                  double step_latency_us) {
   const std::int64_t m = n / d;
   Phase p;
   p.name = name;
   p.bytes_per_step = bytes;
   p.group = group;
   p.latency_steps = 2 * static_cast<double>(std::max<std::int64_t>(dbtree_depth(m), 1));
+  p.step_latency_us = step_latency_us;
   p.pattern_key = "dbtree";
   p.hop_src = 0;
   p.hop_dst = (m - 1) * d;

@@ -52,7 +52,7 @@ struct Phase {
   int group = 0;                // phases of one group are pipelined (overlap)
   bool step_latency = true;     // each step pays the resource's per-step latency
   double latency_steps = -1;    // latency steps if different from `steps` (pipelined trees)
-  double step_latency_us = -1;  // >= 0: replaces the resource's per-step latency (NVLS)
+  double step_latency_us = -1;  // >= 0: replaces the resource's per-step latency (NVLS, trees)
   // Network phases only.
   std::string pattern_key;                // equal keys = identical flow sets (solved once)
   int max_fan = 1;                        // most connections leaving or entering one NIC in a step
@@ -91,6 +91,7 @@ struct PlanRequest {
   double innet_reduction_gbps = 0;          // aggregation rate per switch port
   std::int64_t innet_max_trees = 0;         // aggregation trees the switches hold at once
   int planes = 1;                           // fabric planes (one aggregation tree per plane)
+  double tree_step_latency_us = 0;          // per network step of a tree (profile)
 };
 
 // Builds the plan of the named algorithm. Throws ModelError for an unknown name, for shapes the

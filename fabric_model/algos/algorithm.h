@@ -18,6 +18,10 @@ struct ModelAlgorithm {
   const char* description;  // what it approximates (README table, `--algo list`)
   std::string (*not_applicable)(const PlanRequest&);
   CollectivePlan (*plan)(const PlanRequest&);
+  // The NCCL algorithm this one models (Ring, Tree, NVLSTree, CollNet, PAT, p2p), or nullptr for
+  // the suite's own compositions (hier, hier_tree, rhd): `--algo auto` chooses among what NCCL
+  // runs, the others are selectable by name and listed by `--algo all`.
+  const char* nccl_counterpart;
 };
 
 // Every registered algorithm, in registry order.
@@ -45,7 +49,9 @@ Phase domain_ring(const std::string& name, std::int64_t n, int d, double steps, 
                   int group, int channels = 1);
 // One double binary tree over the m domains per rail (channel), both trees and both directions
 // at once (reduce up and broadcast down pipelined): `bytes` per connection.
-Phase rail_dbtree(const std::string& name, std::int64_t n, int d, double bytes, int group);
+// `step_latency_us`: per tree step (PlanRequest::tree_step_latency_us).
+Phase rail_dbtree(const std::string& name, std::int64_t n, int d, double bytes, int group,
+                  double step_latency_us);
 // Tree depth (network hops one way) of the double binary tree over m nodes.
 std::int64_t dbtree_depth(std::int64_t m);
 // Rank r sends to rank (r + s) mod n, pairs inside one domain skipped (they use NVLink).

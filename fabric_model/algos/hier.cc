@@ -26,6 +26,6 @@ CollectivePlan hier_plan(const PlanRequest& r) {
 
 extern const ModelAlgorithm kHierAlgorithm = {
     "hier", "NVLink reduce-scatter, one ring per rail across domains, NVLink all-gather (2D ring)",
-    algo_util::only_all_reduce, hier_plan};
+    algo_util::only_all_reduce, hier_plan, nullptr};
 
 }  // namespace fb::model

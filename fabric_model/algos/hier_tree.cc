@@ -20,7 +20,8 @@ CollectivePlan hier_tree_plan(const PlanRequest& r) {
   auto& ph = plan.phases;
   if (d > 1) ph.push_back(scaleup("scale-up reduce-scatter", dd - 1, b / dd, 0, true));
   // Each of the two trees carries half of the rail's B/d shard, up and down at once.
-  ph.push_back(rail_dbtree("double binary tree per rail (both directions)", n, d, b / (2 * dd), 0));
+  ph.push_back(rail_dbtree("double binary tree per rail (both directions)", n, d, b / (2 * dd), 0,
+                           r.tree_step_latency_us));
   if (d > 1) ph.push_back(scaleup("scale-up all-gather", dd - 1, b / dd, 0, true));
   // (d-1)/d B in the reduce-scatter, B/d at the tree's interior nodes.
   ph.push_back(reduce(b, 0));
@@ -34,6 +35,6 @@ CollectivePlan hier_tree_plan(const PlanRequest& r) {
 extern const ModelAlgorithm kHierTreeAlgorithm = {
     "hier_tree",
     "NVLink reduce-scatter, double binary tree per rail across domains, NVLink all-gather",
-    hier_tree_na, hier_tree_plan};
+    hier_tree_na, hier_tree_plan, nullptr};
 
 }  // namespace fb::model

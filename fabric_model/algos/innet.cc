@@ -105,6 +105,6 @@ CollectivePlan innet_plan(const PlanRequest& r) {
 extern const ModelAlgorithm kInnetAlgorithm = {
     "innet",
     "NVLink reduce-scatter, switch aggregation tree per rail (SHARP, NCCL CollNet), all-gather",
-    innet_na, innet_plan};
+    innet_na, innet_plan, "CollNetDirect"};
 
 }  // namespace fb::model

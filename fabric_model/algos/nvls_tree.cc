@@ -27,7 +27,8 @@ CollectivePlan nvls_tree_plan(const PlanRequest& r) {
   Phase rs = scaleup("NVLS reduce-scatter (in-switch reduction)", 1, b, 0, true);
   rs.step_latency_us = r.scaleup_multicast_latency_us;
   ph.push_back(std::move(rs));
-  ph.push_back(rail_dbtree("double binary tree per rail (both directions)", n, d, b / (2 * dd), 0));
+  ph.push_back(rail_dbtree("double binary tree per rail (both directions)", n, d, b / (2 * dd), 0,
+                           r.tree_step_latency_us));
   ph.push_back(scaleup("NVLS multicast all-gather", 1, b / dd, 0, false));
   ph.push_back(reduce(b / dd, 0));  // the tree's interior nodes; NVSwitch reduces the rest
   plan.notes.push_back(
@@ -42,6 +43,6 @@ CollectivePlan nvls_tree_plan(const PlanRequest& r) {
 extern const ModelAlgorithm kNvlsTreeAlgorithm = {
     "nvls_tree",
     "NVLink SHARP reduce/multicast in the domain + double binary tree per rail (NCCL NVLSTree)",
-    nvls_tree_na, nvls_tree_plan};
+    nvls_tree_na, nvls_tree_plan, "NVLSTree"};
 
 }  // namespace fb::model

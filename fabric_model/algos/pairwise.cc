@@ -41,6 +41,6 @@ CollectivePlan pairwise_plan(const PlanRequest& r) {
 
 extern const ModelAlgorithm kPairwiseAlgorithm = {
     "pairwise", "alltoall by pairwise exchange (rank r sends to r+s at step s)", pairwise_na,
-    pairwise_plan};
+    pairwise_plan, "p2p alltoall"};
 
 }  // namespace fb::model

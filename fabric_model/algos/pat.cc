@@ -39,6 +39,7 @@ CollectivePlan pat_plan(const PlanRequest& r) {
 }  // namespace
 
 extern const ModelAlgorithm kPatAlgorithm = {
-    "pat", "log-depth all_gather / reduce_scatter, one GPU per node (NCCL PAT)", pat_na, pat_plan};
+    "pat", "log-depth all_gather / reduce_scatter, one GPU per node (NCCL PAT)", pat_na, pat_plan,
+    "PAT"};
 
 }  // namespace fb::model

@@ -58,6 +58,6 @@ CollectivePlan permutation_plan(const PlanRequest& r) {
 
 extern const ModelAlgorithm kPermutationAlgorithm = {
     "permutation", "random permutation traffic (fabric stress pattern)", permutation_na,
-    permutation_plan};
+    permutation_plan, "p2p"};
 
 }  // namespace fb::model

@@ -53,6 +53,7 @@ CollectivePlan rhd_plan(const PlanRequest& r) {
 }  // namespace
 
 extern const ModelAlgorithm kRhdAlgorithm = {
-    "rhd", "recursive halving-doubling, near partners first (Rabenseifner)", rhd_na, rhd_plan};
+    "rhd", "recursive halving-doubling, near partners first (Rabenseifner)", rhd_na, rhd_plan,
+    nullptr};
 
 }  // namespace fb::model

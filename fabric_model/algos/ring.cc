@@ -11,6 +11,6 @@ CollectivePlan ring_plan(const PlanRequest& r) { return algo_util::flat_ring(r, 
 
 extern const ModelAlgorithm kRingAlgorithm = {
     "ring", "flat ring over every rank, one channel per scale-up GPU (NCCL Ring)",
-    algo_util::ring_collectives_only, ring_plan};
+    algo_util::ring_collectives_only, ring_plan, "Ring"};
 
 }  // namespace fb::model

@@ -24,6 +24,6 @@ CollectivePlan ring_mc_plan(const PlanRequest& r) {
 
 extern const ModelAlgorithm kRingMultichannelAlgorithm = {
     "ring_multichannel", "flat ring, 2 channels (QPs) per NIC as NCCL duplicates ring channels",
-    ring_mc_na, ring_mc_plan};
+    ring_mc_na, ring_mc_plan, "Ring"};
 
 }  // namespace fb::model

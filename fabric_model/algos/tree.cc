@@ -13,7 +13,8 @@ CollectivePlan tree_plan(const PlanRequest& r) {
   const double b = static_cast<double>(r.bytes), dd = d;
   auto& ph = plan.phases;
   if (m > 1)
-    ph.push_back(rail_dbtree("double binary tree (both directions)", n, d, b / (2 * dd), 0));
+    ph.push_back(rail_dbtree("double binary tree (both directions)", n, d, b / (2 * dd), 0,
+                             r.tree_step_latency_us));
   if (d > 1) {
     Phase chain = scaleup("scale-up chain (reduce + broadcast)", 1, 2 * b * (dd - 1) / dd, 0, true);
     chain.latency_steps = 2 * (dd - 1);
@@ -29,6 +30,6 @@ CollectivePlan tree_plan(const PlanRequest& r) {
 
 extern const ModelAlgorithm kTreeAlgorithm = {
     "tree", "NVLink chain in the domain + double binary tree per rail across domains (NCCL Tree)",
-    algo_util::only_all_reduce, tree_plan};
+    algo_util::only_all_reduce, tree_plan, "Tree"};
 
 }  // namespace fb::model
