@@ -40,6 +40,11 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
   WatchdogOptions wopts;
   wopts.timeout_s = opts.timeout_s;
   wopts.group = ctx.watchdogs;
+  wopts.on_timeout = [&world](const std::string& message) {
+    std::fprintf(stderr, "fabricbench: %s\n", message.c_str());
+    std::fflush(stderr);
+    world.abort(kExitTimeout);
+  };
   Watchdog watchdog(world, wopts);
   sink.replay(resumed, opts.resume_path);
   resumed = {};  // the rows are the reporters' now

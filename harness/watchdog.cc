@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <tuple>
 #include <utility>
 
@@ -259,13 +260,8 @@ std::vector<RankStatus> WatchdogGroup::others(const Watchdog* self) {
 Watchdog::Watchdog(World& world, WatchdogOptions options)
     : world_(world), opts_(std::move(options)) {
   if (opts_.timeout_s <= 0) return;
-  if (!opts_.on_timeout) {
-    opts_.on_timeout = [this](const std::string& message) {
-      std::fprintf(stderr, "fabricbench: %s\n", message.c_str());
-      std::fflush(stderr);
-      world_.abort(opts_.exit_code);
-    };
-  }
+  // What a timeout does to the job is the caller's decision (cmd_collective ends it).
+  if (!opts_.on_timeout) throw std::invalid_argument("watchdog: a timeout needs on_timeout");
   if (opts_.group != nullptr) opts_.group->join(this);
 #if FB_HAVE_MPI
   if (void* comm = world_.watchdog_comm(); comm != nullptr && world_.size() > 1) {

@@ -23,7 +23,6 @@
 
 #include "collectives/backend.h"
 #include "collectives/world.h"
-#include "harness/exit_codes.h"
 
 namespace fb {
 
@@ -67,12 +66,11 @@ class WatchdogGroup {
 };
 
 struct WatchdogOptions {
-  double timeout_s = 300;        // <= 0 disables the watchdog
-  double poll_s = 0.1;           // how often the thread checks the deadline and answers queries
-  double grace_s = 2.0;          // how long the reporting rank waits for answers
-  int exit_code = kExitTimeout;  // of the job, through World::abort
-  // Gets the message and ends the job. Default: the message on stderr, then world.abort(1).
-  // Tests inject their own; if it returns, the watchdog goes quiet for good.
+  double timeout_s = 300;  // <= 0 disables the watchdog
+  double poll_s = 0.1;     // how often the thread checks the deadline and answers queries
+  double grace_s = 2.0;    // how long the reporting rank waits for answers
+  // Gets the message and ends the job (required when timeout_s > 0: the constructor throws
+  // std::invalid_argument without it). If it returns, the watchdog goes quiet for good.
   std::function<void(const std::string& message)> on_timeout;
   // Set when the ranks are threads of one process; must outlive the watchdog.
   WatchdogGroup* group = nullptr;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -155,6 +156,17 @@ TEST(Watchdog, DisabledWatchdogStartsNoThreadAndNeverCalls) {
     wd.begin_call();
   }  // destruction joins nothing and calls nothing
   EXPECT_TRUE(c.messages.empty());
+}
+
+// The library never decides to print and end the job: a watchdog that can time out needs the
+// caller's handler (cmd_collective passes one that aborts with kExitTimeout).
+TEST(Watchdog, TimeoutWithoutHandlerIsRefused) {
+  FakeWorld world(0, 1);
+  WatchdogOptions o;
+  o.timeout_s = 0.5;
+  EXPECT_THROW(Watchdog(world, o), std::invalid_argument);
+  o.timeout_s = 0;  // disabled: no handler needed
+  EXPECT_NO_THROW(Watchdog(world, o));
 }
 
 TEST(WatchedCall, BracketsTheScopeAndIgnoresNull) {

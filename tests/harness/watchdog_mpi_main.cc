@@ -10,6 +10,7 @@
 #include <string>
 
 #include "collectives/world.h"
+#include "harness/exit_codes.h"
 #include "harness/watchdog.h"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,12 @@ int main(int argc, char** argv) {
   fb::WatchdogOptions opts;
   opts.timeout_s = 1.0;
   opts.grace_s = 2.0;
+  // As fabricbench's: the message, then the job ends with the timeout's exit code.
+  opts.on_timeout = [&world](const std::string& message) {
+    std::fprintf(stderr, "fabricbench: %s\n", message.c_str());
+    std::fflush(stderr);
+    world->abort(fb::kExitTimeout);
+  };
   {
     fb::Watchdog watchdog(*world, opts);
     for (int i = 1; i <= 3; ++i) {
