@@ -98,7 +98,8 @@ FabricProfile parse_fabric_profile(const nlohmann::json& j) {
                                       "not in the profile: network_step_latency_us"};
   }
   p.base_latency_us = get_sourced(j, "base_latency_us", where, false);
-  if (j.contains("in_network_reduction")) {
+  // null (what to_json writes for a fabric without it) = absent = not supported.
+  if (j.contains("in_network_reduction") && !j.at("in_network_reduction").is_null()) {
     const auto& r = j.at("in_network_reduction");
     const std::string rw = where + " 'in_network_reduction'";
     json_util::reject_unknown_keys(

@@ -307,18 +307,19 @@ int cmd_model(int argc, char** argv) {
                 runner = "  -";
                 if (r.candidates.size() > 1 && r.candidates[1].applicable) {
                   char buf[96];
-                  std::snprintf(buf, sizeof buf, "  %s (%.1f)", r.candidates[1].algo.c_str(),
-                                r.candidates[1].time_us);
+                  const fm::Candidate& c = r.candidates[1];
+                  std::snprintf(buf, sizeof buf, "  %s%s%s (%.1f)", c.algo.c_str(),
+                                c.protocol.empty() ? "" : "/", c.protocol.c_str(), c.time_us);
                   runner = buf;
                 }
               }
               std::printf(
                   "%-24s %-17s %12.1f %9.2f %9.2f %11.1f %11.1f %11.1f %10.1f %7.4f %8.2f %5d "
                   "%8.3f%s\n",
-                  r.fabric.c_str(), r.algo.c_str(), r.time_us, r.algbw_gbps, r.busbw_gbps,
-                  r.breakdown.latency_us, r.breakdown.bandwidth_us, r.breakdown.congestion_us,
-                  r.breakdown.header_us, r.throughput_fraction, spread, r.max_switch_hops, r.wall_s,
-                  runner.c_str());
+                  r.fabric.c_str(), (r.algo + (r.protocol.empty() ? "" : "/" + r.protocol)).c_str(),
+                  r.time_us, r.algbw_gbps, r.busbw_gbps, r.breakdown.latency_us,
+                  r.breakdown.bandwidth_us, r.breakdown.congestion_us, r.breakdown.header_us,
+                  r.throughput_fraction, spread, r.max_switch_hops, r.wall_s, runner.c_str());
               rows.push_back(fm::to_json(r));
               for (const auto& ap : r.approximations)
                 if (std::find(approx.begin(), approx.end(), ap) == approx.end())

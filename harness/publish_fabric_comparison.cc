@@ -46,6 +46,43 @@ std::string bom_table(const nlohmann::json& topo, const std::set<double>& gpus) 
   return o.str();
 }
 
+// The algorithm that produced a row, with NCCL's protocol where the method has one.
+std::string algo_label(const nlohmann::json& r) {
+  const std::string p = jstr(r, "protocol");
+  return jstr(r, "algo") + (p.empty() ? "" : "/" + p);
+}
+
+// Auto rows: the second-best applicable candidate and its time.
+std::string runner_up(const nlohmann::json& r) {
+  if (jstr(r, "selection") != "auto") return "-";
+  const auto c = r.find("candidates");
+  if (c == r.end() || !c->is_array() || c->size() < 2) return "none";
+  const auto& second = (*c)[1];
+  if (!second.is_object() || !second.value("applicable", false)) return "none";
+  return algo_label(second) + " " + num(jnum(second, "time_us"));
+}
+
+std::string series_title(const std::string& algo) {
+  if (algo == "auto") return "auto (fastest applicable algorithm per point)";
+  if (algo == "ring") return "ring (flat-ring reference)";
+  return algo;
+}
+
+std::string headline_title(const std::string& algo) {
+  return algo == "ring" ? "flat-ring reference" : algo;
+}
+
+std::string series_note(const std::string& algo) {
+  if (algo == "auto")
+    return "Every algorithm that applies to the point is evaluated and the fastest is shown, as "
+           "NCCL's tuner picks; the runner-up column gives the second fastest.\n\n";
+  if (algo == "ring")
+    return "Reference only: one ring over every GPU of the cluster, 2(N-1) steps. NCCL does not "
+           "run this at scale (its tuner picks a tree or NVLS-class algorithm; see the auto "
+           "series).\n\n";
+  return "";
+}
+
 }  // namespace
 
 std::string render_fabric_comparison(const std::vector<ModelDoc>& docs, const std::string& prov,
@@ -80,60 +117,73 @@ std::string render_fabric_comparison(const std::vector<ModelDoc>& docs, const st
     for (const auto& [k, r] : m.rows) {
       if (k.topology != name) continue;
       gpus.insert(k.gpus);
-      const std::string section = "all_reduce " + k.algo + ", " + human_bytes(k.bytes) + " (" +
-                                  k.placement + " placement, " + k.method + ")";
+      const std::string section = "all_reduce " + series_title(k.algo) + ", " +
+                                  human_bytes(k.bytes) + " (" + k.placement + " placement, " +
+                                  k.method + ")";
       if (section != cur) {
         cur = section;
-        o << "\n### " << section
-          << "\n\n| GPUs | fabric | time (us) | busbw (GB/s) | throughput "
-             "| spread (us) | seeds | latency / bandwidth / congestion / header (us) |\n"
-             "|---:|---|---:|---:|---:|---:|---:|---|\n";
+        o << "\n### " << section << "\n\n"
+          << series_note(k.algo)
+          << "| GPUs | fabric | algorithm | time (us) | busbw (GB/s) | runner-up (us) | "
+             "throughput | spread (us) | seeds | latency / bandwidth / congestion / header (us) "
+             "|\n|---:|---|---|---:|---:|---|---:|---:|---:|---|\n";
       }
       const auto& b = r.value("breakdown", nlohmann::json::object());
-      o << "| " << human_count(k.gpus) << " | " << k.fabric << " | " << num(jnum(r, "time_us"))
-        << " | " << num(jnum(r, "busbw_gbps")) << " | "
-        << fmt("%.3f", jnum(r, "throughput_fraction", 1)) << " | " << num(jnum(r, "time_us_min"))
-        << "-" << num(jnum(r, "time_us_max")) << " | " << jnum(r, "seeds", 1) << " | "
-        << num(jnum(b, "latency_us")) << " / " << num(jnum(b, "bandwidth_us")) << " / "
-        << num(jnum(b, "congestion_us")) << " / " << num(jnum(b, "header_us")) << " |\n";
+      o << "| " << human_count(k.gpus) << " | " << k.fabric << " | " << algo_label(r) << " | "
+        << num(jnum(r, "time_us")) << " | " << num(jnum(r, "busbw_gbps")) << " | " << runner_up(r)
+        << " | " << fmt("%.3f", jnum(r, "throughput_fraction", 1)) << " | "
+        << num(jnum(r, "time_us_min")) << "-" << num(jnum(r, "time_us_max")) << " | "
+        << jnum(r, "seeds", 1) << " | " << num(jnum(b, "latency_us")) << " / "
+        << num(jnum(b, "bandwidth_us")) << " / " << num(jnum(b, "congestion_us")) << " / "
+        << num(jnum(b, "header_us")) << " |\n";
     }
     o << "\n### Bill of materials (" << name << "; the same cluster under every fabric profile)\n\n"
       << bom_table(topo, gpus);
     gpus_of[name] = gpus;
   }
 
-  // Headline: per topology, placement and method, the largest cluster and message of each
-  // algorithm, fabrics side by side (ratios against the first, InfiniBand when present).
+  // Headline: per topology, placement and method, the largest cluster, fabrics side by side
+  // (ratios against the first, InfiniBand when present). Auto series: every size, with the
+  // algorithm that won each fabric's point; forced algorithms: the largest size.
+  // When the files hold an auto series, the headline is the auto series alone (the forced
+  // ring/hier studies stay in the tables).
   std::vector<std::string> lines;
+  bool have_auto = false;
+  for (const auto& [k, r] : m.rows) have_auto = have_auto || k.algo == "auto";
   std::set<std::tuple<std::string, std::string, std::string>> views;
-  for (const auto& [k, r] : m.rows) views.emplace(k.topology, k.placement, k.method);
+  for (const auto& [k, r] : m.rows)
+    if (!have_auto || k.algo == "auto") views.emplace(k.topology, k.placement, k.method);
   for (const auto& [name, placement, method] : views) {
     auto in_view = [&, n = name, pl = placement, me = method](const ModelRowKey& k) {
       return k.topology == n && k.placement == pl && k.method == me;
     };
-    double g = 0, bytes = 0;
-    std::set<std::string> algos;
+    double g = 0;
     for (const auto& [k, r] : m.rows)
-      if (in_view(k)) g = std::max(g, k.gpus);
+      if (in_view(k) && (!have_auto || k.algo == "auto")) g = std::max(g, k.gpus);
+    std::map<std::string, std::set<double>> sizes_of;  // algo series -> sizes at g
     for (const auto& [k, r] : m.rows)
-      if (in_view(k) && k.gpus == g) bytes = std::max(bytes, k.bytes), algos.insert(k.algo);
-    for (const auto& a : algos) {
-      std::string line = "all_reduce " + a + " " + human_bytes(bytes) + " on " + human_count(g);
-      line += " GPUs (" + name;
-      line += ", " + placement;
-      line += ", " + method;
-      line += "):";
-      double first = 0;
-      for (const auto& [k, r] : m.rows) {
-        if (!in_view(k) || k.gpus != g || k.bytes != bytes || k.algo != a) continue;
-        const double t = jnum(r, "time_us");
-        line += " " + k.fabric + " " + num(t / 1000) + " ms";
-        if (first > 0) line += " (" + fmt("%.2fx", t / first) + ")";
-        if (first == 0) first = t;
-        line += ",";
+      if (in_view(k) && k.gpus == g && (!have_auto || k.algo == "auto"))
+        sizes_of[k.algo].insert(k.bytes);
+    for (const auto& [a, sizes] : sizes_of) {
+      std::vector<double> shown(sizes.begin(), sizes.end());
+      if (a != "auto") shown = {*sizes.rbegin()};
+      for (const double bytes : shown) {
+        std::string line = "all_reduce " + headline_title(a) + " " + human_bytes(bytes) + " on " +
+                           human_count(g) + " GPUs (" + name + ", " + placement + ", " + method +
+                           "):";
+        double first = 0;
+        for (const auto& [k, r] : m.rows) {
+          if (!in_view(k) || k.gpus != g || k.bytes != bytes || k.algo != a) continue;
+          const double t = jnum(r, "time_us");
+          line += " " + k.fabric + " " + num(t / 1000) + " ms";
+          if (first > 0) line += " (" + fmt("%.2fx", t / first) + ")";
+          if (a == "auto") line += " [" + algo_label(r) + "]";
+          if (first == 0) first = t;
+          line += ",";
+        }
+        line.pop_back();
+        lines.push_back(line);
       }
-      line.pop_back();
-      lines.push_back(line);
     }
   }
   if (!lines.empty()) {

@@ -79,8 +79,10 @@ ModelIndex index_models(const std::vector<ModelDoc>& docs) {
     for (const auto& r : d.doc["results"]) {
       if (!r.is_object() || jstr(r, "collective") != "all_reduce") continue;
       const std::string fabric = jstr(r, "fabric");
+      // An auto row is one point of the "auto" series whatever algorithm won it.
+      const std::string algo = jstr(r, "selection") == "auto" ? "auto" : jstr(r, "algo");
       ModelRowKey k{jstr(r, "topology", tname), jstr(r, "placement", "aligned"),
-                    jstr(r, "method", "flow"),  jstr(r, "algo"),
+                    jstr(r, "method", "flow"),  algo,
                     jnum(r, "bytes"),           jnum(r, "gpus"),
                     fabric_order(fabric),       fabric};
       m.rows.emplace(k, r);  // the first file listing a point wins

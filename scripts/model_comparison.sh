@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Fabric comparison of issue 4, flow-level: ring and hierarchical all-reduce of 1 MiB / 64 MiB /
-# 1 GiB at 1k, 10k, 100k and 1M GPUs on InfiniBand (static D-mod-k routing), RoCEv2 with ECMP and
-# RoCEv2 with adaptive routing; jobs placed aligned (rank order = rails) and fragmented (scale-up
-# domains scattered across the cluster). Also a random permutation per GPU count and the
-# Colossus-like preset at 100k. Writes JSON (fabricbench.model/1), the printed tables and the wall
-# time of every run under results/model/.
+# Fabric comparison, flow-level, 1 MiB / 64 MiB / 1 GiB all-reduce at 1k, 10k, 100k and 1M GPUs
+# on InfiniBand (static D-mod-k routing, with and without SHARP-class in-network reduction),
+# RoCEv2 with ECMP and RoCEv2 with adaptive routing. Aligned placement (rank order = rails):
+# --algo auto, NCCL's own cost model and the flat-ring reference. Fragmented placement (scale-up
+# domains scattered across the cluster): ring and hier. Also a random permutation per GPU count
+# and the Colossus-like preset at 100k. Writes JSON (fabricbench.model/1), the printed tables and
+# the wall time of every run under results/model/.
 #
 # Usage: scripts/model_comparison.sh [path/to/fabricbench] [output dir]
 set -euo pipefail
@@ -37,10 +38,18 @@ run() {  # name, then fabricbench model arguments
 } > "$OUT/README.txt"
 
 total_start=$(date +%s.%N)
-for placement in aligned fragmented; do
-  run "allreduce_${placement}" --topology "$TOPO" --fabric "$FABRICS" --collective all_reduce \
-    --algo ring,hier --gpus "$GPUS" --sizes 1M,64M,1G --placement "$placement" --seeds "$SEEDS"
-done
+# Aligned placement: --algo auto (the fastest applicable algorithm per point, as NCCL's tuner
+# picks), NCCL's own cost model, and the flat ring as a reference (scripts/run.sh runs these).
+AUTO_FABRICS=infiniband_ndr,infiniband_ndr_sharp,roce_ecmp,roce_adaptive
+aligned=(--topology "$TOPO" --fabric "$AUTO_FABRICS" --collective all_reduce --gpus "$GPUS"
+  --sizes 1M,64M,1G --placement aligned)
+run allreduce_aligned "${aligned[@]}" --algo auto --seeds "$SEEDS"
+run allreduce_nccl "${aligned[@]}" --method nccl --algo auto
+run allreduce_ring_reference "${aligned[@]}" --algo ring --seeds "$SEEDS"
+# Fragmented placement (scale-up domains scattered): ring and hier, where hashing collisions of
+# long-lived ring flows show most.
+run allreduce_fragmented --topology "$TOPO" --fabric "$FABRICS" --collective all_reduce \
+  --algo ring,hier --gpus "$GPUS" --sizes 1M,64M,1G --placement fragmented --seeds "$SEEDS"
 run permutation --topology "$TOPO" --fabric "$FABRICS" --traffic permutation --gpus "$GPUS" \
   --sizes 64M --seeds "$SEEDS"
 run colossus_like_100k --topology colossus_like --fabric "$FABRICS" --collective all_reduce \

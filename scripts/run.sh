@@ -85,19 +85,29 @@ if [ "${MODEL_FULL:-0}" = 1 ]; then
   bash scripts/model_comparison.sh "$FB" results/model | grep -E '^(command:|script wall)' \
     | sed 's/^/   /'
 elif [ "${SKIP_MODEL:-0}" != 1 ]; then
-  # The comparison of the question (the first run of scripts/model_comparison.sh, same command and
-  # output file): ~15 s. The rest of that study (fragmented placement, permutation, ...) takes
-  # ~9 min on 2 cores; its committed outputs in results/model/ are published too (MODEL_FULL=1
-  # reruns them).
-  step "model: IB vs RoCEv2 ECMP vs adaptive, ring + hier, 1M/64M/1G, 1k-1M GPUs (flow-level)"
+  # The comparison of the question (the first runs of scripts/model_comparison.sh, same commands
+  # and output files): --algo auto (every algorithm that applies, the fastest reported, as NCCL's
+  # tuner picks), NCCL's own cost model beside it, and the flat ring as a labelled reference.
+  # The rest of that study (fragmented placement, permutation, ...) is published from its
+  # committed outputs in results/model/ (MODEL_FULL=1 reruns them).
   mkdir -p results/model
-  rm -f results/model/allreduce_aligned.json
-  model_t0=$SECONDS
-  "$FB" model --topology cluster_1m --fabric infiniband_ndr,roce_ecmp,roce_adaptive \
-    --collective all_reduce --algo ring,hier --gpus 1024,10240,100000,1048576 \
-    --sizes 1M,64M,1G --placement aligned --seeds 3 --json results/model/allreduce_aligned.json \
-    >results/model/allreduce_aligned.txt
-  echo "   $(grep '^wall time' results/model/allreduce_aligned.txt) ($((SECONDS - model_t0)) s)"
+  model_args=(--topology cluster_1m --fabric infiniband_ndr,infiniband_ndr_sharp,roce_ecmp,roce_adaptive
+    --collective all_reduce --gpus 1024,10240,100000,1048576 --sizes 1M,64M,1G --placement aligned)
+  model_run() {  # name, description, then extra fabricbench model arguments
+    local name=$1 what=$2
+    shift 2
+    step "model: $what"
+    rm -f "results/model/$name.json"
+    local model_t0=$SECONDS
+    "$FB" model "${model_args[@]}" "$@" --json "results/model/$name.json" >"results/model/$name.txt"
+    echo "   $(grep '^wall time' "results/model/$name.txt") ($((SECONDS - model_t0)) s)"
+  }
+  model_run allreduce_aligned "IB (+SHARP) vs RoCEv2 ECMP vs adaptive, --algo auto, 1M/64M/1G, 1k-1M GPUs (flow-level)" \
+    --algo auto --seeds 3
+  model_run allreduce_nccl "the same points with NCCL's own cost model (--method nccl)" \
+    --method nccl --algo auto
+  model_run allreduce_ring_reference "flat ring over every GPU, the reference NCCL does not run at scale (flow-level)" \
+    --algo ring --seeds 3
 fi
 
 step "publish: fabricbench publish"

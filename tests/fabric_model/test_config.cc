@@ -121,5 +121,27 @@ TEST(Profile, EveryNumberNeedsASource) {
   EXPECT_THROW(parse_fabric_profile(routing), ModelError);
 }
 
+// Model files embed the profiles and presets they used (to_json); publish parses them back.
+TEST(Config, EveryProfileAndPresetRoundTripsThroughJson) {
+  for (const auto& name : list_profiles()) {
+    const FabricProfile p = load_fabric_profile(name);
+    const FabricProfile q = parse_fabric_profile(to_json(p));
+    EXPECT_EQ(q.name, p.name);
+    EXPECT_EQ(q.in_network_reduction.supported, p.in_network_reduction.supported) << name;
+    EXPECT_EQ(q.in_network_reduction.reduction_gbps.value,
+              p.in_network_reduction.reduction_gbps.value)
+        << name;
+    EXPECT_EQ(q.tree_network_step_latency_us.value, p.tree_network_step_latency_us.value) << name;
+    EXPECT_EQ(q.network_step_latency_us.value, p.network_step_latency_us.value) << name;
+  }
+  for (const auto& name : list_presets()) {
+    const ClusterConfig c = load_cluster_config(name);
+    const ClusterConfig d = parse_cluster_config(to_json(c));
+    EXPECT_EQ(d.gpus, c.gpus) << name;
+    EXPECT_EQ(d.scaleup_multicast, c.scaleup_multicast) << name;
+    EXPECT_EQ(d.gpu_compute_capability, c.gpu_compute_capability) << name;
+  }
+}
+
 }  // namespace
 }  // namespace fb::model
