@@ -1,8 +1,7 @@
 # End-to-end: the real binary under mpirun, np 1-4 (oversubscribed), every collective, dtype and
 # op, in and out of place, sizes 1 B to 19683 B by factors of 3 (counts 0, 1, odd, not divisible
 # by the rank count). A wrong element makes fabricbench exit non-zero, failing the test.
-set(FB_MPIRUN ${MPIEXEC_EXECUTABLE} --allow-run-as-root --oversubscribe --bind-to none
-    --mca btl_base_warn_component_unused 0)
+set(FB_MPIRUN ${FB_TEST_MPIRUN})  # tests/CMakeLists.txt
 foreach(np 1 2 3 4)
   foreach(coll all_reduce all_gather reduce_scatter broadcast reduce alltoall sendrecv)
     set(root 0)
