@@ -6,6 +6,7 @@
 
 #include "collectives/collective.h"
 #include "harness/cmd_calibrate.h"
+#include "harness/cmd_import.h"
 #include "harness/cmd_model.h"
 #include "harness/cmd_publish.h"
 #include "harness/commands.h"
@@ -20,6 +21,7 @@ const Command kCommands[] = {
     {"model", "collective time on a modelled cluster and fabric", &cmd_model},
     {"topo-size", "bill of materials of a Clos cluster", &cmd_topo_size},
     {"calibrate", "fit latency/bandwidth/efficiency to results files", &cmd_calibrate},
+    {"import", "nccl-tests output (text or -J JSON) as fabricbench results files", &cmd_import},
     {"publish", "tables and plots from results/ (measured, model vs measured, fabrics)",
      &cmd_publish},
 };
