@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -153,22 +154,58 @@ TEST_F(PublishTest, TablesMatchFixtures) {
   EXPECT_EQ(rows, 1u + 7u);
 
   const std::string fab = slurp(path("tables/fabric_comparison.md"));
-  EXPECT_TRUE(has_line(fab, "### all_reduce ring, 1 MiB (aligned placement, flow)")) << fab;
+  // A forced flat ring is labelled as the reference it is.
+  EXPECT_TRUE(
+      has_line(fab, "### all_reduce ring (flat-ring reference), 1 MiB (aligned placement, flow)"))
+      << fab;
   EXPECT_TRUE(has_line(fab, "| 1024 | 2 | 24 | 16 / 8 | 2048 | 2048 | 8192 |")) << fab;
   // InfiniBand first, then ECMP, for each GPU count.
   const auto ib = fab.find("| 1024 | infiniband_ndr |"), ecmp = fab.find("| 1024 | roce_ecmp |");
   ASSERT_NE(ib, std::string::npos);
   ASSERT_NE(ecmp, std::string::npos);
   EXPECT_LT(ib, ecmp);
-  EXPECT_NE(fab.find("- all_reduce ring 1 MiB on 2048 GPUs (cluster_1m, aligned, flow): "
-                     "infiniband_ndr "),
-            std::string::npos);
+  EXPECT_NE(
+      fab.find("- all_reduce flat-ring reference 1 MiB on 2048 GPUs (cluster_1m, aligned, flow): "
+               "infiniband_ndr "),
+      std::string::npos);
   // The calibrated view: the fixture's fit is accepted, so every model point is re-evaluated.
   EXPECT_TRUE(has_line(fab, "## With this machine's calibration (analytic path)"));
   EXPECT_NE(fab.find("| cluster_1m | 1024 | ring | 1 MiB | infiniband_ndr | "), std::string::npos);
   EXPECT_EQ(fab.find("n/a:"), std::string::npos) << fab;
   EXPECT_NE(fab.find("- scaleup_step_latency_us = "), std::string::npos);
   EXPECT_FALSE(fs::exists(path("plots")));
+}
+
+// Auto rows (fabricbench model --algo auto): one series whatever won each point, the winner and
+// runner-up shown, the headline from the auto series with the winner per fabric.
+TEST_F(PublishTest, AutoSeriesShowsWinnerAndRunnerUp) {
+  ASSERT_EQ(run(cmd_publish, {"publish", "--model", kData + "/model_auto_small.json", "--model",
+                              kData + "/model_small.json", "--out-dir", dir_.string(), "--no-plots",
+                              "--no-calibration"}),
+            0);
+  const std::string fab = slurp(path("tables/fabric_comparison.md"));
+  EXPECT_TRUE(has_line(fab,
+                       "### all_reduce auto (fastest applicable algorithm per point), 1 MiB "
+                       "(aligned placement, flow)"))
+      << fab;
+  const nlohmann::json doc = nlohmann::json::parse(slurp(kData + "/model_auto_small.json"));
+  const auto& r = doc["results"][0];
+  ASSERT_EQ(r["selection"], "auto");
+  // The row names the winner and the second candidate with its time, as the model file says.
+  const std::string algo = r["algo"], second = r["candidates"][1]["algo"];
+  EXPECT_NE(fab.find("| " + std::to_string(r["gpus"].get<long long>()) + " | " +
+                     r["fabric"].get<std::string>() + " | " + algo + " | "),
+            std::string::npos)
+      << fab;
+  EXPECT_NE(fab.find(" | " + second + " "), std::string::npos) << fab;
+  // Headline: only the auto series (the forced ring file stays in the tables), winner in [].
+  EXPECT_NE(fab.find("- all_reduce auto 1 MiB on 2048 GPUs (cluster_1m, aligned, flow): "),
+            std::string::npos)
+      << fab;
+  EXPECT_NE(fab.find("[" + algo + "]"), std::string::npos);
+  EXPECT_EQ(fab.find("- all_reduce flat-ring reference"), std::string::npos) << fab;
+  EXPECT_TRUE(
+      has_line(fab, "### all_reduce ring (flat-ring reference), 1 MiB (aligned placement, flow)"));
 }
 
 TEST_F(PublishTest, BadInputIsRefused) {
