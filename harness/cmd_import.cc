@@ -120,7 +120,11 @@ int cmd_import(int argc, char** argv) {
     for (const auto& f : files) {
       const std::string out = (fs::path(out_dir) / output_name(f)).string();
       for (const auto& [o, d] : docs)
-        if (o == out) throw std::runtime_error(f + ": output name " + out + " used twice");
+        if (o == out) {
+          std::string msg = f;
+          msg.append(": output name ").append(out).append(" used twice");
+          throw std::runtime_error(msg);
+        }
       docs.emplace_back(out, import_nccl_tests_file(f, flags, descriptor));
       if (!force) {
         const std::string why = check_output_path(out);

@@ -168,9 +168,10 @@ std::string render_fabric_comparison(const std::vector<ModelDoc>& docs, const st
       std::vector<double> shown(sizes.begin(), sizes.end());
       if (a != "auto") shown = {*sizes.rbegin()};
       for (const double bytes : shown) {
-        std::string line = "all_reduce " + headline_title(a) + " " + human_bytes(bytes) + " on " +
-                           human_count(g) + " GPUs (" + name + ", " + placement + ", " + method +
-                           "):";
+        std::string line = "all_reduce " + headline_title(a);
+        line.append(" ").append(human_bytes(bytes)).append(" on ").append(human_count(g));
+        line.append(" GPUs (").append(name).append(", ").append(placement).append(", ");
+        line.append(method).append("):");
         double first = 0;
         for (const auto& [k, r] : m.rows) {
           if (!in_view(k) || k.gpus != g || k.bytes != bytes || k.algo != a) continue;
