@@ -7,7 +7,7 @@
 namespace fb::model {
 
 struct EmbeddedFile {
-  const char* kind;  // "profiles" or "presets"
+  const char* kind;  // "profiles", "presets", "tuning" or "jobs"
   const char* name;  // file name without .json
   const char* text;  // JSON text
 };

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -80,9 +81,15 @@ class Evaluator {
     for (std::size_t i = 0; i < todo.size(); ++i) cache_[{seed, keys[i]}] = out[i];
   }
 
+  // Rank -> GPU from the caller (concurrent communicators) instead of make_placement.
+  void set_placer(std::function<std::vector<std::int64_t>(std::uint64_t)> placer) {
+    placer_ = std::move(placer);
+    gpu_of_rank_.clear();
+  }
+
   SeedEval run(const CollectivePlan& plan, std::uint64_t seed) {
     const ClusterConfig& cfg = topo_.config();
-    if (!analytic_) place(plan.ranks, seed);
+    if (!analytic_ || placer_) place(plan.ranks, seed);
     std::map<int, std::map<Resource, Cost>> groups;
     SeedEval ev;
     double lat = fab_.base_latency_us.value;
@@ -161,7 +168,9 @@ class Evaluator {
  private:
   void place(std::int64_t ranks, std::uint64_t seed) {
     if (!gpu_of_rank_.empty() && placement_seed_ == seed) return;
-    gpu_of_rank_ = make_placement(placement_, ranks, topo_.config().scaleup_domain_gpus, seed);
+    gpu_of_rank_ =
+        placer_ ? placer_(seed)
+                : make_placement(placement_, ranks, topo_.config().scaleup_domain_gpus, seed);
     placement_seed_ = seed;
   }
 
@@ -175,7 +184,11 @@ class Evaluator {
     NetStats s;
     s.r0_min = s.r_min = ph.link_flows ? topo_.host_link_gbps() : uncontended_rate(ph.max_fan);
     s.sum_rate = s.sum_r0 = 1;
-    if (placement_ == Placement::kAligned) {
+    if (placer_ && !gpu_of_rank_.empty()) {  // concurrent groups: the far pair's real GPUs
+      s.hops =
+          topo_.switch_hops(topo_.host_of_gpu(gpu_of_rank_[static_cast<std::size_t>(ph.hop_src)]),
+                            topo_.host_of_gpu(gpu_of_rank_[static_cast<std::size_t>(ph.hop_dst)]));
+    } else if (placement_ == Placement::kAligned) {
       s.hops = topo_.switch_hops(topo_.host_of_gpu(ph.hop_src), topo_.host_of_gpu(ph.hop_dst));
     } else {
       s.hops = 2 * topo_.tiers() - 1;  // scattered job: assume the far pair crosses the top
@@ -268,6 +281,7 @@ class Evaluator {
   int qps_ = 1;
   int subflows_ = 1;
   std::vector<std::int64_t> gpu_of_rank_;
+  std::function<std::vector<std::int64_t>(std::uint64_t)> placer_;
   std::uint64_t placement_seed_ = 0;
   std::map<std::pair<std::uint64_t, std::string>, NetStats> cache_;
 };
@@ -335,15 +349,59 @@ std::string plan_na(const Point& pt, const ModelAlgorithm& a) {
 }
 
 // One algorithm at every size. wall_s of the first result includes the solves.
+// Every network phase of `p` carried by `groups` copies of the communicator at once: group g's
+// rank r is rank g * p.ranks + r of the widened plan (see evaluate_concurrent).
+CollectivePlan widen(CollectivePlan p, std::int64_t groups) {
+  const std::int64_t ranks = p.ranks;
+  for (Phase& ph : p.phases) {
+    if (ph.resource != Resource::kNetwork) continue;
+    ph.pattern_key = "x" + std::to_string(groups) + ":" + ph.pattern_key;
+    if (ph.link_flows) {
+      LinkFlows inner = ph.link_flows;
+      ph.link_flows = [inner, ranks, groups](const ClosTopology& t, const HostOfRank& host,
+                                             const AddPath& add) {
+        int hops = 0;
+        for (std::int64_t g = 0; g < groups; ++g) {
+          const HostOfRank shifted = [&host, g, ranks](std::int64_t r) {
+            return host(g * ranks + r);
+          };
+          hops = std::max(hops, inner(t, shifted, add));
+        }
+        return hops;
+      };
+    } else if (ph.connections) {
+      auto inner = ph.connections;
+      ph.connections = [inner, ranks, groups](std::vector<Connection>& out) {
+        std::vector<Connection> one;
+        inner(one);
+        out.reserve(one.size() * static_cast<std::size_t>(groups));
+        for (std::int64_t g = 0; g < groups; ++g)
+          for (const Connection& c : one)
+            out.push_back({c.src_rank + g * ranks, c.dst_rank + g * ranks, c.channel});
+      };
+    }
+  }
+  return p;
+}
+
+// The request and group count of concurrent communicators (nullptr: one collective over all).
+struct Concurrent {
+  PlanRequest req;
+  std::int64_t groups = 1;
+};
+
 std::vector<ModelResult> evaluate_algo(const Point& pt, Evaluator& ev, const EvalOptions& o,
                                        const ModelAlgorithm& algo, const std::vector<Bytes>& sizes,
-                                       bool analytic) {
+                                       bool analytic, const Concurrent* conc = nullptr) {
+  auto plan_of = [&](const PlanRequest& q) {
+    return conc != nullptr ? widen(algo.plan(q), conc->groups) : make_plan(algo.name, q);
+  };
   auto t_start = std::chrono::steady_clock::now();
   const ClusterConfig& cfg = pt.cfg;
   const FabricProfile& fab = pt.fab;
   std::vector<ModelResult> results;
   for (const Bytes bytes : sizes) {
-    PlanRequest req = pt.req;
+    PlanRequest req = conc != nullptr ? conc->req : pt.req;
     req.bytes = bytes;
     std::vector<SeedEval> runs;
     for (int i = 0; i < o.seeds; ++i) {
@@ -352,10 +410,10 @@ std::vector<ModelResult> evaluate_algo(const Point& pt, Evaluator& ev, const Eva
         continue;
       }
       req.seed = o.seed_base + static_cast<std::uint64_t>(i);
-      runs.push_back(ev.run(make_plan(algo.name, req), req.seed));
+      runs.push_back(ev.run(plan_of(req), req.seed));
     }
     req.seed = 0;
-    const CollectivePlan plan = make_plan(algo.name, req);
+    const CollectivePlan plan = plan_of(req);
 
     ModelResult r;
     r.topology = cfg.name;
@@ -588,6 +646,121 @@ std::vector<std::vector<ModelResult>> evaluate_all(const ClusterConfig& topology
 ModelResult evaluate(const ClusterConfig& topology, const FabricProfile& fabric,
                      const EvalOptions& options) {
   return evaluate_sizes(topology, fabric, options, {options.bytes}).front();
+}
+
+std::vector<ModelResult> evaluate_concurrent(const ClusterConfig& topology,
+                                             const FabricProfile& fabric, const EvalOptions& o,
+                                             const ConcurrentGroups& g,
+                                             const std::vector<Bytes>& sizes) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Point pt = prepare(topology, fabric, o);
+  if (g.ranks < 2) throw ModelError("a communicator needs at least 2 ranks");
+  if (g.groups < 1) throw ModelError("concurrent groups: at least one group");
+  if (g.domain < 1 || g.ranks % g.domain != 0)
+    throw ModelError("concurrent groups: ranks must be a multiple of the ranks per domain");
+  if (g.ranks * g.groups > pt.cfg.gpus) throw ModelError("concurrent groups: more ranks than GPUs");
+  if (!g.gpus) throw ModelError("concurrent groups: no rank -> GPU map");
+  Concurrent conc;
+  conc.req = pt.req;
+  conc.req.ranks = g.ranks;
+  conc.req.domain = g.domain;
+  conc.req.gpus_per_server = std::min(g.domain, pt.cfg.gpus_per_server);
+  conc.groups = g.groups;
+  Evaluator flow(*pt.topo, pt.fab, o.placement, o.analytic);
+  Evaluator bound(*pt.topo, pt.fab, o.placement, true);
+  flow.set_placer(g.gpus);
+  bound.set_placer(g.gpus);
+  std::vector<const ModelAlgorithm*> algos;
+  std::vector<Candidate> skipped;
+  std::string selection = "forced";
+  if (g.custom != nullptr) {
+    algos.push_back(g.custom);
+  } else if (algo_from_string(o.algo) != "auto") {
+    const ModelAlgorithm* a = find_model_algorithm(algo_from_string(o.algo));
+    const std::string why = a->not_applicable(conc.req);
+    if (!why.empty())
+      throw ModelError("algo '" + std::string(a->name) + "' does not apply: " + why);
+    algos.push_back(a);
+  } else {
+    selection = "auto";
+    for (const ModelAlgorithm* a : model_algorithms()) {
+      std::string why = a->nccl_counterpart == nullptr ? "not among auto's candidates"
+                                                       : a->not_applicable(conc.req);
+      if (why.empty() && conc.req.in_network_reduction &&
+          g.groups * conc.req.planes > conc.req.innet_max_trees && std::string(a->name) == "innet")
+        why = "more concurrent communicators than aggregation trees the switches hold";
+      if (why.empty()) {
+        algos.push_back(a);
+      } else {
+        Candidate c;
+        c.algo = a->name;
+        c.applicable = false;
+        c.reason = why;
+        skipped.push_back(c);
+      }
+    }
+    if (algos.empty())
+      throw ModelError("no model algorithm applies to " + to_string(o.collective) +
+                       " on these communicators");
+  }
+  const std::size_t na = algos.size(), ns = sizes.size();
+  std::vector<std::vector<ModelResult>> lower(na), res(na);
+  if (na > 1)
+    for (std::size_t k = 0; k < na; ++k)
+      lower[k] = evaluate_algo(pt, bound, o, *algos[k], sizes, true, &conc);
+  // Most promising first (contention-free time at the first size); an algorithm whose
+  // contention-free time exceeds the best flow-level time at every size is not solved.
+  std::vector<std::size_t> order(na);
+  for (std::size_t k = 0; k < na; ++k) order[k] = k;
+  if (na > 1)
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return lower[a][0].time_us < lower[b][0].time_us;
+    });
+  std::vector<double> best(ns, std::numeric_limits<double>::infinity());
+  for (std::size_t k : order) {
+    if (na > 1) {
+      bool useful = false;
+      for (std::size_t s = 0; s < ns; ++s) useful = useful || lower[k][s].time_us <= best[s];
+      if (!useful) continue;
+    }
+    res[k] = evaluate_algo(pt, flow, o, *algos[k], sizes, o.analytic, &conc);
+    for (std::size_t s = 0; s < ns; ++s) best[s] = std::min(best[s], res[k][s].time_us);
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::vector<ModelResult> out;
+  for (std::size_t s = 0; s < ns; ++s) {
+    std::vector<Candidate> cands;
+    const ModelResult* win = nullptr;
+    for (std::size_t k : order) {
+      if (res[k].empty()) {
+        Candidate c = candidate_of(lower[k][s]);
+        c.reason = "not solved: its contention-free time exceeds the winner's at every size";
+        cands.push_back(c);
+        continue;
+      }
+      cands.push_back(candidate_of(res[k][s]));
+      if (win == nullptr || res[k][s].time_us < win->time_us) win = &res[k][s];
+    }
+    std::stable_sort(cands.begin(), cands.end(),
+                     [](const Candidate& a, const Candidate& b) { return a.time_us < b.time_us; });
+    cands.insert(cands.end(), skipped.begin(), skipped.end());
+    ModelResult r = *win;
+    r.selection = selection;
+    r.candidates = std::move(cands);
+    r.gpus = g.ranks;
+    r.wall_s = s == 0 ? wall : 0.0;
+    r.approximations.push_back(
+        std::to_string(g.groups) + " communicators of " + std::to_string(g.ranks) +
+        " ranks routed together and solved as one max-min problem (they share links, switches "
+        "and planes); a step lasts as long as the slowest communicator's slowest flow");
+    if (selection == "auto")
+      r.approximations.push_back(
+          "auto: the fastest of the algorithms NCCL runs that apply, each solved with all "
+          "communicators at once (one algorithm for all of them); an algorithm whose "
+          "contention-free time exceeds the best flow-level time is not solved");
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 nlohmann::json to_json(const ModelResult& r) {

@@ -33,6 +33,7 @@
 //
 // All functions throw fb::model::ModelError on bad input; nothing prints or exits.
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -128,5 +129,30 @@ std::vector<std::vector<ModelResult>> evaluate_all(const ClusterConfig& topology
 std::string not_applicable(const ClusterConfig& topology, const FabricProfile& fabric,
                            const EvalOptions& options, const std::string& algo);
 nlohmann::json to_json(const ModelResult& r);
+
+struct ModelAlgorithm;  // fabric_model/algos/algorithm.h
+
+// Identical communicators running at the same time on one fabric (a training job's groups):
+// `groups` communicators of `ranks` ranks each; group g's rank r runs on GPU
+// gpus(seed)[g * ranks + r] (GPU ids of the topology, resized to options.gpus); each run of
+// `domain` consecutive ranks of a group shares one scale-up domain. The network phases of all
+// groups are routed together and solved as one max-min problem, so they share links, switches
+// and planes; a step lasts as long as its slowest flow over all groups. Scale-up and reduction
+// phases are per GPU (each GPU is in one group of the kind). options.algo as for evaluate
+// (auto: among the algorithms NCCL runs, one algorithm for every group), or `custom` (e.g.
+// pipeline point-to-point) when non-null. options.placement only labels the result; the map is
+// the caller's. One result per size.
+struct ConcurrentGroups {
+  std::int64_t ranks = 0;
+  std::int64_t groups = 1;
+  int domain = 1;
+  std::function<std::vector<std::int64_t>(std::uint64_t seed)> gpus;
+  const ModelAlgorithm* custom = nullptr;
+};
+std::vector<ModelResult> evaluate_concurrent(const ClusterConfig& topology,
+                                             const FabricProfile& fabric,
+                                             const EvalOptions& options,
+                                             const ConcurrentGroups& groups,
+                                             const std::vector<Bytes>& sizes);
 
 }  // namespace fb::model
