@@ -112,6 +112,11 @@ const std::vector<std::string>& known_collectives() {
   return k;
 }
 
+bool is_known_collective(const std::string& name) {
+  const auto& k = known_collectives();
+  return std::find(k.begin(), k.end(), name) != k.end();
+}
+
 // Launcher prefixes: Open MPI --tag-output "[1,0]<stdout>:", srun -l "0: " / " 0: ", pdsh
 // "host: ". Returns false for a line tagged <stderr> (never part of the table).
 bool strip_prefixes(std::string& line) {
@@ -877,6 +882,16 @@ NcclTestsRun parse_json_checked(const nlohmann::json& doc, const std::string& or
     if (!run.command_line.empty()) {
       run.collective = collective_from_binary(run.command_line[0]);
       if (!run.collective.empty()) run.collective_source = "JSON args[0]";
+      // fabricbench's own -J files: "fabricbench COLLECTIVE flags...".
+      const std::string& prog = run.command_line[0];
+      const bool fabricbench = prog == "fabricbench" || (prog.size() > 12 &&
+                                                         prog.compare(prog.size() - 12, 12,
+                                                                      "/fabricbench") == 0);
+      if (run.collective.empty() && fabricbench && run.command_line.size() > 1 &&
+          is_known_collective(run.command_line[1])) {
+        run.collective = run.command_line[1];
+        run.collective_source = "JSON args[1] (fabricbench COLLECTIVE)";
+      }
     }
   }
   if (doc.contains("env") && doc["env"].is_array()) {
