@@ -884,9 +884,9 @@ NcclTestsRun parse_json_checked(const nlohmann::json& doc, const std::string& or
       if (!run.collective.empty()) run.collective_source = "JSON args[0]";
       // fabricbench's own -J files: "fabricbench COLLECTIVE flags...".
       const std::string& prog = run.command_line[0];
-      const bool fabricbench = prog == "fabricbench" || (prog.size() > 12 &&
-                                                         prog.compare(prog.size() - 12, 12,
-                                                                      "/fabricbench") == 0);
+      const bool fabricbench =
+          prog == "fabricbench" ||
+          (prog.size() > 12 && prog.compare(prog.size() - 12, 12, "/fabricbench") == 0);
       if (run.collective.empty() && fabricbench && run.command_line.size() > 1 &&
           is_known_collective(run.command_line[1])) {
         run.collective = run.command_line[1];
