@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -190,24 +191,26 @@ EfficiencyCurve fit_efficiency(const std::vector<SizePoint>& pts, const AlphaBet
   return e;
 }
 
+namespace {
+// The model's collective for a results file's name; nullopt for collectives it has no plan for.
+std::optional<Collective> model_collective(const std::string& name) {
+  try {
+    return collective_from_string(name);
+  } catch (const ModelError&) {
+    return std::nullopt;
+  }
+}
+}  // namespace
+
 double bus_factor(const std::string& collective, int nranks) {
-  const double n = nranks;
-  if (nranks < 1) return 1;
-  // nccl-tests PERFORMANCE.md: all_reduce moves 2(n-1)/n of the data over each link;
-  // all_gather, reduce_scatter and alltoall (n-1)/n; rooted collectives and sendrecv 1.
-  if (collective == "all_reduce") return 2 * (n - 1) / n;
-  if (collective == "all_gather" || collective == "reduce_scatter" || collective == "alltoall")
-    return (n - 1) / n;
-  return 1;
+  // nccl-tests PERFORMANCE.md: rooted collectives and sendrecv move the data once (factor 1).
+  const auto c = model_collective(collective);
+  return c && nranks >= 1 ? fb::model::bus_factor(*c, nranks) : 1;
 }
 
 int ring_steps(const std::string& collective, int nranks) {
-  // A ring all_reduce is a reduce-scatter then an all-gather, p-1 steps each.
-  if (nranks < 2) return 1;
-  if (collective == "all_reduce") return 2 * (nranks - 1);
-  if (collective == "all_gather" || collective == "reduce_scatter" || collective == "alltoall")
-    return nranks - 1;
-  return 1;
+  const auto c = model_collective(collective);
+  return c ? fb::model::ring_steps(*c, nranks) : 1;
 }
 
 double GroupFit::predict_us(double bytes) const {
@@ -319,6 +322,12 @@ nlohmann::json to_json(const GroupFit& g) {
             {"nranks", g.key.nranks},
             {"machine", g.key.machine}}},
           {"label", g.key.label()},
+          {"scope",
+           {{"gpu_model", g.scope.gpu_model},
+            {"servers", g.scope.servers},
+            {"gpus_per_server", g.scope.gpus_per_server},
+            {"topology_preset", g.scope.topology_preset},
+            {"fabric_profile", g.scope.fabric_profile}}},
           {"accepted", g.accepted},
           {"refusal", g.refusal},
           {"samples", g.samples},
@@ -415,6 +424,16 @@ Calibration parse_calibration_fields(const nlohmann::json& doc, const std::strin
     g.key.op = req_str(k, "op", where + ".key");
     g.key.machine = req_str(k, "machine", where + ".key");
     g.key.nranks = req_int(k, "nranks", where + ".key");
+    if (j.contains("scope")) {
+      const auto& sc = j.at("scope");
+      if (!sc.is_object()) throw ModelError(where + ": field 'scope' is not an object");
+      g.scope.gpu_model = sc.value("gpu_model", "");
+      g.scope.servers = sc.contains("servers") ? req_int(sc, "servers", where + ".scope") : 0;
+      g.scope.gpus_per_server =
+          sc.contains("gpus_per_server") ? req_int(sc, "gpus_per_server", where + ".scope") : 0;
+      g.scope.topology_preset = sc.value("topology_preset", "");
+      g.scope.fabric_profile = sc.value("fabric_profile", "");
+    }
     const auto& acc = req(j, "accepted", where);
     if (!acc.is_boolean()) throw ModelError(where + ": field 'accepted' is not a boolean");
     g.accepted = acc.get<bool>();
@@ -546,6 +565,191 @@ std::vector<std::string> apply_calibration(const CalibratedOverrides& c, ModelOv
   if (!o.scaleup_step_latency_us && c.overrides.scaleup_step_latency_us) {
     o.scaleup_step_latency_us = c.overrides.scaleup_step_latency_us;
     set.push_back("scaleup_step_latency_us");
+  }
+  return set;
+}
+
+RunScope run_scope_from_meta(const nlohmann::json& meta) {
+  RunScope s;
+  if (!meta.is_object()) return s;
+  auto text = [](const nlohmann::json& o, const char* k) {
+    return o.contains(k) && o.at(k).is_string() ? o.at(k).get<std::string>() : std::string();
+  };
+  auto count = [](const nlohmann::json& o, const char* k) {
+    return o.contains(k) && o.at(k).is_number_integer() && o.at(k).get<long long>() > 0 &&
+                   o.at(k).get<long long>() <= std::numeric_limits<int>::max()
+               ? static_cast<int>(o.at(k).get<long long>())
+               : 0;
+  };
+  s.gpu_model = text(meta, "gpu_model");
+  s.servers = count(meta, "servers");
+  s.gpus_per_server = count(meta, "gpus_per_server");
+  if (meta.contains("descriptor") && meta.at("descriptor").is_object()) {
+    s.topology_preset = text(meta.at("descriptor"), "topology_preset");
+    s.fabric_profile = text(meta.at("descriptor"), "fabric_profile");
+  }
+  return s;
+}
+
+int gpu_compute_capability_of(const std::string& gpu_model) {
+  // Marketing names as CUDA prints them (cudaDeviceProp::name), by generation: Ampere SM 8.0,
+  // Hopper SM 9.0, Blackwell SM 10.0 (NVIDIA CUDA C++ Programming Guide, compute capabilities).
+  // Longer names first: "GB200" before "B200", "H200" before "H20".
+  static const std::pair<const char*, int> kGenerations[] = {
+      {"GB200", 100}, {"B200", 100}, {"B100", 100}, {"H100", 90}, {"H200", 90},
+      {"H800", 90},   {"H20", 90},   {"GH200", 90}, {"A100", 80}, {"A800", 80}};
+  for (const auto& [name, cc] : kGenerations)
+    if (gpu_model.find(name) != std::string::npos) return cc;
+  return 0;
+}
+
+namespace {
+
+// Why group `g` cannot stand for the target's GPUs ("" when it can).
+std::string device_mismatch(const GroupFit& g, const ClusterConfig& target) {
+  if (g.key.device != "cuda")
+    return "measured on device '" + g.key.device +
+           "': this machine's transport, not NVLink or a NIC; it replaces nothing of a GPU "
+           "cluster";
+  const int cc = gpu_compute_capability_of(g.scope.gpu_model);
+  if (cc == 0)
+    return "GPU model " +
+           (g.scope.gpu_model.empty() ? std::string("not stated")
+                                      : "'" + g.scope.gpu_model + "' not a known generation") +
+           ": cannot tell it is the target's GPU (SM " + fmt(target.gpu_compute_capability / 10.0) +
+           ")";
+  if (cc != target.gpu_compute_capability)
+    return "measured on " + g.scope.gpu_model + " (SM " + fmt(cc / 10.0) + "), the target '" +
+           target.name + "' has SM " + fmt(target.gpu_compute_capability / 10.0) +
+           " GPUs and another NVLink generation";
+  if (g.key.nranks < 2) return "a single rank moves nothing over a link";
+  const auto c = model_collective(g.key.collective);
+  if (!c || !is_ring_collective(*c))
+    return "collective " + g.key.collective +
+           " does not run as a ring: its busbw is not one link's bandwidth";
+  return "";
+}
+
+// A run inside one scale-up domain of the target: one server of it, or servers of the target's
+// own preset that fit in one domain (NVL72 trays).
+bool inside_one_domain(const GroupFit& g, const ClusterConfig& target) {
+  if (g.scope.servers <= 1) return g.key.nranks <= target.gpus_per_server;
+  return g.scope.topology_preset == target.name && g.key.nranks <= target.scaleup_domain_gpus &&
+         g.scope.servers <= target.scaleup_domain_gpus / target.gpus_per_server;
+}
+
+}  // namespace
+
+CalibratedOverrides calibration_overrides_for(const Calibration& c, const ClusterConfig& target,
+                                              const std::string& target_fabric) {
+  CalibratedOverrides out;
+  const std::string origin = c.origin.empty() ? "calibration" : c.origin;
+  const GroupFit* scaleup = nullptr;
+  const GroupFit* network = nullptr;
+  // More ranks first (more steps separate per-step latency from overhead), then bandwidth.
+  auto better = [](const GroupFit* best, const GroupFit& g) {
+    return best == nullptr || std::make_tuple(g.key.nranks, g.busbw_asymptote_gbps) >
+                                  std::make_tuple(best->key.nranks, best->busbw_asymptote_gbps);
+  };
+  const double scaleup_gbytes = target.scaleup_gbps / 8;
+  for (const auto& g : c.groups) {
+    const std::string label = g.key.label();
+    if (!g.accepted) {
+      out.refused.push_back(label + ": the fit was refused (" + g.refusal + ")");
+      continue;
+    }
+    std::string why = device_mismatch(g, target);
+    // The descriptor names the servers measured: another preset is another NVLink and NIC.
+    if (why.empty() && !g.scope.topology_preset.empty() && g.scope.topology_preset != target.name)
+      why = "servers of preset '" + g.scope.topology_preset + "', the target is '" + target.name +
+            "': another scale-up domain and NIC";
+    if (why.empty() && inside_one_domain(g, target)) {
+      // NCCL_ALGO=Ring over NVLink, or NCCL's choice where the NVSwitch has no multicast (no
+      // NVLS): one server's large messages then run Ring, whose busbw is the link bandwidth.
+      if (g.key.algorithm == "ring" ||
+          (g.key.algorithm == "library" && !target.scaleup_multicast)) {
+        if (better(scaleup, g)) scaleup = &g;
+        continue;
+      }
+      why = "algorithm '" + g.key.algorithm +
+            "' on an NVSwitch with multicast (NCCL may run NVLS, reducing in the switch): its "
+            "busbw is not one NVLink's bandwidth; a NCCL_ALGO=Ring run calibrates scale-up";
+    } else if (why.empty()) {
+      if (g.scope.topology_preset.empty())
+        why =
+            "servers not stated (no topology preset in the descriptor): the NIC measured may "
+            "not be the target's";
+      else if (g.scope.fabric_profile.empty() || g.scope.fabric_profile != target_fabric)
+        why = "fabric '" +
+              (g.scope.fabric_profile.empty() ? std::string("(not stated)")
+                                              : g.scope.fabric_profile) +
+              "', the target's is '" + target_fabric + "': another kind of network";
+      else if (g.key.algorithm != "ring")
+        why = "algorithm '" + g.key.algorithm +
+              "' across servers (NCCL may run a tree or NVLSTree, whose busbw is not the NIC "
+              "bandwidth): a NCCL_ALGO=Ring run calibrates the network";
+      else if (g.busbw_asymptote_gbps >= scaleup_gbytes)
+        why = "busbw " + fmt(g.busbw_asymptote_gbps, 4) + " GB/s is not below the scale-up " +
+              fmt(scaleup_gbytes, 4) + " GB/s: the NIC is not what limits this ring";
+      else {
+        if (better(network, g)) network = &g;
+        continue;
+      }
+    }
+    out.refused.push_back(label + ": " + why);
+  }
+  std::vector<std::string> groups;
+  if (scaleup != nullptr) {
+    const std::string src = origin + " [" + scaleup->key.label() + "]";
+    groups.push_back(scaleup->key.label());
+    // A ring's busbw is the bandwidth of each link, per rank and direction: x 8 for Gb/s.
+    out.overrides.scaleup_gbps = scaleup->busbw_asymptote_gbps * 8;
+    out.measured.push_back(
+        {"scaleup_gbps", *out.overrides.scaleup_gbps, "Gb/s per GPU per direction",
+         src + ": busbw asymptote " + fmt(scaleup->busbw_asymptote_gbps, 4) + " GB/s x 8"});
+    out.overrides.scaleup_step_latency_us = scaleup->step_latency_us;
+    out.measured.push_back({"scaleup_step_latency_us", scaleup->step_latency_us, "us per step",
+                            src + ": alpha " + fmt(scaleup->fit.alpha_us, 4) + " us / " +
+                                std::to_string(scaleup->ring_steps) + " ring steps"});
+  }
+  if (network != nullptr) {
+    const std::string src = origin + " [" + network->key.label() + "]";
+    groups.push_back(network->key.label());
+    // One ring channel per GPU of the domain, channel c leaving it through GPU c's NIC (traffic.h):
+    // each channel carries 1/d of the data over its NIC, so busbw = d x one NIC's bandwidth.
+    const int d = target.scaleup_domain_gpus;
+    out.nic_gbps = network->busbw_asymptote_gbps * 8 / d;
+    out.measured.push_back({"nic_gbps", *out.nic_gbps, "Gb/s per GPU (effective)",
+                            src + ": busbw asymptote " + fmt(network->busbw_asymptote_gbps, 4) +
+                                " GB/s x 8 / " + std::to_string(d) + " NICs per domain"});
+    // NCCL's ring latency charges every step the network's latency once the ring leaves the
+    // server (cost model: nsteps x hwLat[NET]).
+    out.overrides.network_step_latency_us = network->step_latency_us;
+    out.measured.push_back({"network_step_latency_us", network->step_latency_us, "us per step",
+                            src + ": alpha " + fmt(network->fit.alpha_us, 4) + " us / " +
+                                std::to_string(network->ring_steps) + " ring steps"});
+  }
+  for (const auto& l : groups) out.group += (out.group.empty() ? "" : "; ") + l;
+  if (scaleup == nullptr) out.from_profile.emplace_back("scaleup_gbps");
+  if (scaleup == nullptr) out.from_profile.emplace_back("scaleup_step_latency_us");
+  if (network == nullptr) out.from_profile.emplace_back("nic_gbps");
+  if (network == nullptr) out.from_profile.emplace_back("network_step_latency_us");
+  for (const char* p :
+       {"base_latency_us", "gpu_reduce_gbytes_per_s", "qps", "switch latency", "routing"})
+    out.from_profile.emplace_back(p);
+  return out;
+}
+
+std::vector<std::string> apply_calibration(const CalibratedOverrides& c, ClusterConfig& topo,
+                                           ModelOverrides& o) {
+  std::vector<std::string> set = apply_calibration(c, o);
+  if (!o.network_step_latency_us && c.overrides.network_step_latency_us) {
+    o.network_step_latency_us = c.overrides.network_step_latency_us;
+    set.emplace_back("network_step_latency_us");
+  }
+  if (c.nic_gbps) {
+    topo.nic_gbps = *c.nic_gbps;
+    set.emplace_back("nic_gbps");
   }
   return set;
 }

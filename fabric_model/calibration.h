@@ -16,6 +16,7 @@
 // Pure C++ like the rest of fabric_model: callers convert their results files into samples.
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,8 +98,26 @@ struct FitQuality {
   double quality_min_bytes = 0;
 };
 
+// Where a measurement ran: what decides which model parameters it may replace. Filled from the
+// results' metadata (imported nccl-tests logs carry all of it; fabricbench's own runs the device).
+struct RunScope {
+  std::string gpu_model;        // "NVIDIA H100 80GB HBM3"; empty: not known
+  int servers = 0;              // 0: not known
+  int gpus_per_server = 0;      // 0: not known or uneven
+  std::string topology_preset;  // the run's hardware descriptor; empty: not stated
+  std::string fabric_profile;
+};
+
+// {"gpu_model", "servers", "gpus_per_server", "descriptor": {"topology_preset",
+// "fabric_profile"}} of a fabricbench.results/1 meta object; missing fields stay empty.
+RunScope run_scope_from_meta(const nlohmann::json& meta);
+// SM version x 10 of a GPU named as CUDA prints it ("NVIDIA H100 80GB HBM3" 90, "NVIDIA
+// A100-SXM4-80GB" 80, "NVIDIA B200" 100); 0 when the name is not one of the known generations.
+int gpu_compute_capability_of(const std::string& gpu_model);
+
 struct GroupFit {
   CalibrationKey key;
+  RunScope scope;
   std::vector<SizePoint> points;  // ascending bytes
   AlphaBeta fit;
   bool alpha_clamped = false;  // the unconstrained fit gave alpha < 0; refitted with alpha = 0
@@ -131,7 +150,9 @@ AlphaBeta fit_alpha_beta(const std::vector<SizePoint>& points, bool* alpha_clamp
 EfficiencyCurve fit_efficiency(const std::vector<SizePoint>& points, const AlphaBeta& ab);
 // "8 B", "64 KiB", "1.5 MiB": binary units, as sizes are given on every fabricbench input.
 std::string human_bytes(double bytes);
-// nccl-tests' bus factor and the step count of a ring schedule for `collective` at `nranks`.
+// nccl-tests' bus factor and the step count of a ring schedule for `collective` at `nranks`, from
+// the model's collective table (traffic.h); a collective the model has no plan for (rooted ones,
+// point-to-point) counts as nccl-tests counts it: bus factor 1, one step.
 double bus_factor(const std::string& collective, int nranks);
 int ring_steps(const std::string& collective, int nranks);
 
@@ -161,6 +182,11 @@ struct OverrideSource {
 
 struct CalibratedOverrides {
   ModelOverrides overrides;
+  // Effective NIC bandwidth measured by a multi-server ring (Gb/s per GPU); replaces the
+  // topology's nic_gbps (apply_calibration with the topology).
+  std::optional<double> nic_gbps;
+  // "group: why" for every group that replaces nothing of the target (calibration_overrides_for).
+  std::vector<std::string> refused;
   std::vector<OverrideSource> measured;   // parameters taken from the calibration
   std::vector<std::string> from_profile;  // parameters left to the topology/profile
   std::string group;                      // label of the group used
@@ -180,6 +206,24 @@ CalibratedOverrides calibration_overrides(const Calibration& c, const std::strin
 // {"file", "group", "measured": [{parameter, value, unit, source}], "from_profile": [...],
 //  "notes": [...]}: what a model report records as "calibration" (publish shows it).
 nlohmann::json to_json(const CalibratedOverrides& c, const std::string& file);
+// The parameters of `target` (a topology, on fabric profile `target_fabric`) that measurements
+// of the same kind of device and link replace, each from the accepted group that measured it:
+//   scale-up (a run inside one scale-up domain of the target, same GPU generation, a ring over
+//   NVLink: NCCL_ALGO=Ring, or NCCL's own choice on an NVSwitch without multicast, where one
+//   server's large messages run Ring):
+//     scaleup_gbps = busbw asymptote x 8, scaleup_step_latency_us = alpha / ring steps
+//   network (a run across servers of the target's preset and fabric profile, same GPU
+//   generation, NCCL_ALGO=Ring, busbw below the scale-up bandwidth so the NIC is what limits):
+//     nic_gbps = busbw asymptote x 8 / NICs per domain (a ring channel per NIC),
+//     network_step_latency_us = alpha / ring steps
+// Every other group is listed in `refused` with why (a CPU run never replaces NVLink or a NIC).
+// Refused or absent measurements leave the target's values (from_profile). Never throws for a
+// calibration without usable groups: nothing is replaced and `refused` says why.
+CalibratedOverrides calibration_overrides_for(const Calibration& c, const ClusterConfig& target,
+                                              const std::string& target_fabric);
+// Applies the overrides and the measured NIC bandwidth (to `topo`); returns what it set.
+std::vector<std::string> apply_calibration(const CalibratedOverrides& c, ClusterConfig& topo,
+                                           ModelOverrides& o);
 // Copies the measured overrides into `o`, leaving fields set by the caller (explicit flags) as
 // they are. Returns the names of the parameters it set.
 std::vector<std::string> apply_calibration(const CalibratedOverrides& c, ModelOverrides& o);

@@ -807,14 +807,7 @@ Job make_job(const ClusterConfig& topo, const FabricProfile& fab, std::int64_t r
 
 // ---------------------------------------------------------------- entry point
 
-namespace {
-
-double bus_factor(Collective c, std::int64_t n) {
-  const double nd = static_cast<double>(n);
-  return c == Collective::kAllReduce ? 2 * (nd - 1) / nd : (nd - 1) / nd;
-}
-
-}  // namespace
+// bus_factor: the model's collective table (traffic.h), nccl-tests' factors.
 
 std::vector<ModelResult> evaluate_sizes(const ClusterConfig& topo, const FabricProfile& fab,
                                         const EvalOptions& o, const std::string& algo,

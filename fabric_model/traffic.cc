@@ -35,6 +35,43 @@ Collective collective_from_string(const std::string& s) {
                    "' (expected all_reduce, all_gather, reduce_scatter, alltoall, permutation)");
 }
 
+double bus_factor(Collective c, std::int64_t ranks) {
+  const double n = static_cast<double>(ranks);
+  if (ranks < 1) return 1;
+  switch (c) {
+    case Collective::kAllReduce:
+      return 2 * (n - 1) / n;
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+    case Collective::kAllToAll:
+      return (n - 1) / n;
+    case Collective::kPermutation:
+      return 1;
+  }
+  return 1;
+}
+
+int ring_steps(Collective c, std::int64_t ranks) {
+  if (ranks < 2) return 1;
+  const int p = static_cast<int>(ranks);
+  switch (c) {
+    case Collective::kAllReduce:
+      return 2 * (p - 1);
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+    case Collective::kAllToAll:
+      return p - 1;
+    case Collective::kPermutation:
+      return 1;
+  }
+  return 1;
+}
+
+bool is_ring_collective(Collective c) {
+  return c == Collective::kAllReduce || c == Collective::kAllGather ||
+         c == Collective::kReduceScatter;
+}
+
 std::string algo_from_string(const std::string& s) {
   if (s == "auto") return s;
   if (s == "hierarchical") return "hier";
@@ -112,20 +149,7 @@ CollectivePlan start(const PlanRequest& r, const char* algo) {
   p.algo = algo;
   p.ranks = r.ranks;
   p.bytes = r.bytes;
-  const double nd = static_cast<double>(r.ranks);
-  switch (r.collective) {
-    case Collective::kAllReduce:
-      p.bus_factor = 2 * (nd - 1) / nd;
-      break;
-    case Collective::kAllGather:
-    case Collective::kReduceScatter:
-    case Collective::kAllToAll:
-      p.bus_factor = (nd - 1) / nd;
-      break;
-    case Collective::kPermutation:
-      p.bus_factor = 1;
-      break;
-  }
+  p.bus_factor = bus_factor(r.collective, r.ranks);
   return p;
 }
 

@@ -26,6 +26,16 @@ std::string to_string(Placement p);
 Collective collective_from_string(const std::string& s);
 Placement placement_from_string(const std::string& s);
 
+// nccl-tests' bus factor (doc/PERFORMANCE.md: busbw = algbw x this): all_reduce moves 2(n-1)/n of
+// the data over each link, all_gather, reduce_scatter and alltoall (n-1)/n, a permutation 1.
+double bus_factor(Collective c, std::int64_t ranks);
+// Steps of a ring schedule at `ranks` (1 below 2 ranks): all_reduce is a reduce-scatter then an
+// all-gather, p-1 steps each; all_gather, reduce_scatter and alltoall p-1; a permutation 1.
+int ring_steps(Collective c, std::int64_t ranks);
+// The collectives a ring runs (busbw = the bandwidth of each ring link): all_reduce, all_gather,
+// reduce_scatter.
+bool is_ring_collective(Collective c);
+
 // Canonical algorithm name for a user-given one ("hierarchical" -> "hier"; "auto" stays "auto").
 // Throws ModelError naming the known algorithms.
 std::string algo_from_string(const std::string& s);

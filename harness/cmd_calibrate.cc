@@ -30,6 +30,7 @@ model::Calibration calibrate_files(const std::vector<MeasuredFile>& files, const
   const model::Combine combine = stat == "min" ? model::Combine::kMin : model::Combine::kMedian;
   std::map<model::CalibrationKey, std::vector<model::CalibrationSample>> samples;
   std::map<model::CalibrationKey, std::set<std::string>> inputs;
+  std::map<model::CalibrationKey, model::RunScope> scopes;  // one machine: the first file's
   long long wrong = 0;
   for (const MeasuredFile& f : files) {
     for (const MeasuredRow& r : f.rows) {
@@ -51,6 +52,7 @@ model::Calibration calibrate_files(const std::vector<MeasuredFile>& files, const
       samples[k].push_back(
           {static_cast<double>(r.bytes), row_min ? r.time_us_min : r.time_us_median});
       inputs[k].insert(f.path);
+      if (scopes.count(k) == 0) scopes[k] = model::run_scope_from_meta(f.meta);
     }
   }
   if (excluded_wrong != nullptr) *excluded_wrong = wrong;
@@ -58,6 +60,7 @@ model::Calibration calibrate_files(const std::vector<MeasuredFile>& files, const
   for (const auto& [key, s] : samples) {
     model::GroupFit g = model::calibrate_group(key, s, model::FitThresholds(), combine);
     g.inputs.assign(inputs[key].begin(), inputs[key].end());
+    g.scope = scopes[key];
     cal.groups.push_back(std::move(g));
   }
   return cal;
