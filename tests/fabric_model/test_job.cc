@@ -212,3 +212,34 @@ TEST(Job, TwoCommunicatorsThroughOneLinkGetHalfTheRate) {
   EXPECT_NEAR(one.throughput_fraction, 1.0, 1e-12);
   EXPECT_DOUBLE_EQ(both.breakdown.latency_us, one.breakdown.latency_us);
 }
+
+// colossus_like, Llama 3 405B layout scattered over the cluster (fragmented placement): the 128
+// concurrent DP rings collide under ECMP hashing (congestion, delivered < offered) and adaptive
+// routing spreads them (no congestion), for every seed.
+TEST(Job, FragmentedDpCongestsUnderEcmpNotAdaptive) {
+  const fm::ClusterConfig cfg = fm::load_cluster_config("colossus_like");
+  fm::JobLayout job = fm::build_job(fm::load_job_spec("llama3_405b_16k"), cfg);
+  job.collectives.erase(std::remove_if(job.collectives.begin(), job.collectives.end(),
+                                       [](const fm::StepCollective& s) {
+                                         return s.kind != "dp" ||
+                                                s.collective != fm::Collective::kReduceScatter;
+                                       }),
+                        job.collectives.end());
+  job.collectives.front().last_bytes = 0;
+  ASSERT_EQ(job.collectives.size(), 1u);
+  const fm::FabricProfile ecmp = fm::load_fabric_profile("roce_ecmp");
+  const fm::FabricProfile adaptive = fm::load_fabric_profile("roce_adaptive");
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    fm::JobEvalOptions o;
+    o.placement = fm::Placement::kFragmented;
+    o.seed_base = seed;
+    o.algo = "ring";
+    const fm::JobFabricResult e = fm::evaluate_job(job, cfg, ecmp, o);
+    const fm::JobFabricResult a = fm::evaluate_job(job, cfg, adaptive, o);
+    EXPECT_GT(e.congestion_us_per_step, 0.3 * e.comm_time_us_per_step) << seed;
+    EXPECT_LT(e.throughput_fraction, 0.9) << seed;
+    EXPECT_NEAR(a.congestion_us_per_step, 0.0, 1e-6 * a.comm_time_us_per_step) << seed;
+    EXPECT_NEAR(a.throughput_fraction, 1.0, 1e-9) << seed;
+    EXPECT_LT(a.comm_time_us_per_step, 0.7 * e.comm_time_us_per_step) << seed;
+  }
+}
