@@ -10,6 +10,7 @@ enum ExitCode : int {
   kExitUsage = 2,         // bad flags or input files, or a setup check refused the run
   kExitRunFailed = 3,     // a rank failed mid-run, results could not be written, internal error
   kExitTimeout = 4,       // the watchdog ended a hung collective (-T)
+  kExitBelowMinBw = 5,    // correct, but avg busbw < 0.9 x NCCL_TESTS_MIN_BW (footer: FAILED)
   kExitSignalBase = 128,  // + the signal number: interrupted, partial results written
 };
 

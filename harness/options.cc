@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -225,6 +226,9 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   app.add_option("--device", device, "auto, cpu or cuda");
   app.add_option("--json", o.json_path, "write results as JSON to this new file");
   app.add_option("--csv", o.csv_path, "write results as CSV to this new file");
+  app.add_option(
+      "-J,--output_file", o.nccl_json_path,
+      "write results as nccl-tests' JSON (-J layout) to this file (FILE.N if it exists)");
   app.add_option("--seed", o.seed, "seed of the generated data");
   app.add_option("--checkpoint", o.checkpoint_s,
                  "seconds between checkpoints of the --json/--csv files during the run, so a kill "
@@ -291,6 +295,17 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   o.average = static_cast<AverageMode>(average);
   if (o.blocking != 0 && o.blocking != 1) return fail("-z/--blocking must be 0 or 1");
   if (o.gpus_per_process < 1) return fail("-g/--ngpus must be at least 1");
+  // nccl-tests' health gate: the footer says FAILED below 0.9 x this busbw and the exit code is
+  // non-zero.
+  if (const char* min_bw = std::getenv("NCCL_TESTS_MIN_BW"); min_bw != nullptr && *min_bw != 0) {
+    char* end = nullptr;
+    const double v = std::strtod(min_bw, &end);
+    if (end == min_bw || *end != 0 || !std::isfinite(v) || v < 0) {
+      return fail("NCCL_TESTS_MIN_BW=" + quote_arg(min_bw) +
+                  " is not a non-negative bus bandwidth in GB/s");
+    }
+    o.min_bw_gbps = v;
+  }
 
   if (dtype == "all") {
     o.dtypes.clear();

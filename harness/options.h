@@ -41,6 +41,8 @@ struct RunOptions {
   bool cuda_graph = false;   // -G
   int gpus_per_process = 1;  // -g: ranks run as threads of this process (one GPU each)
   std::string json_path;
+  std::string nccl_json_path;  // -J: nccl-tests' JSON layout
+  double min_bw_gbps = -1;     // NCCL_TESTS_MIN_BW (GB/s); < 0: not set
   std::string csv_path;
   bool bind = true;        // --no-bind turns it off
   bool keep_heap = false;  // --keep-heap: freed host memory stays mapped (sysinfo.h)

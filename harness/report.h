@@ -46,6 +46,7 @@ struct RunSummary {
   long long out_of_bounds = 0;  // rows with wrong elements
   bool complete = true;         // false if the sweep was interrupted
   std::string end_time;
+  double min_bw_gbps = -1;  // NCCL_TESTS_MIN_BW (GB/s): avg below 0.9 x this FAILS; < 0 unchecked
 };
 
 class Reporter {

@@ -54,8 +54,12 @@ class ConsoleReporter final : public Reporter {
   void finish(const RunSummary& s) override {
     std::fprintf(out_, "# Out of bounds values : %lld %s\n", s.out_of_bounds,
                  s.out_of_bounds != 0 ? "FAILED" : "OK");
-    // nccl-tests prints "%g %s" with an empty pass/fail word unless -C (check_avg_bw) is given.
-    std::fprintf(out_, "# Avg bus bandwidth    : %g \n", s.avg_busbw_gbps);
+    // nccl-tests prints "%g %s": an empty pass/fail word unless NCCL_TESTS_MIN_BW is set, then
+    // FAILED below 0.9 x that value, else OK.
+    std::fprintf(out_, "# Avg bus bandwidth    : %g %s\n", s.avg_busbw_gbps,
+                 s.min_bw_gbps < 0                        ? ""
+                 : s.avg_busbw_gbps < 0.9 * s.min_bw_gbps ? "FAILED"
+                                                          : "OK");
     if (s.peak_variant.empty()) {
       std::fprintf(out_, "# Peak bus bandwidth   : N/A\n");
     } else {

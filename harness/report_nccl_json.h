@@ -16,11 +16,10 @@ namespace fb {
 constexpr int kNcclTestsJsonVersion = 2;
 
 // What the nccl-tests document holds that fabricbench's metadata does not: the process
-// environment (nccl-tests writes every variable) and the pass/fail threshold of
-// NCCL_TESTS_MIN_BW (GB/s; < 0 when not set: "unchecked").
+// environment (nccl-tests writes every variable). The NCCL_TESTS_MIN_BW verdict comes from the
+// summary (RunSummary::min_bw_gbps).
 struct NcclTestsJsonContext {
   std::vector<std::string> env;
-  double min_bw_gbps = -1;
 };
 
 // The environment as nccl-tests records it ("NAME=value", in the process's order).

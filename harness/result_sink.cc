@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "harness/exit_codes.h"
+#include "harness/report_nccl_json.h"
 #include "harness/sysinfo.h"
 
 namespace fb {
@@ -142,12 +143,16 @@ class InterruptFlusher {
 
 ResultSink::ResultSink(bool root_rank, const RunOptions& opts, const nlohmann::json& meta,
                        const std::vector<std::string>& header_lines)
-    : root_rank_(root_rank), checkpoint_s_(opts.checkpoint_s) {
+    : root_rank_(root_rank), checkpoint_s_(opts.checkpoint_s), min_bw_gbps_(opts.min_bw_gbps) {
   if (root_rank_) {
     for (const auto& line : header_lines) std::fprintf(stdout, "# %s\n", line.c_str());
     console_ = make_console_reporter(stdout, !opts.quiet_header);
     if (!opts.json_path.empty()) files_.push_back(make_json_reporter(opts.json_path));
     if (!opts.csv_path.empty()) files_.push_back(make_csv_reporter(opts.csv_path));
+    if (!opts.nccl_json_path.empty()) {
+      files_.push_back(make_nccl_tests_json_reporter(opts.nccl_json_path,
+                                                     NcclTestsJsonContext{process_environment()}));
+    }
     console_->begin(meta);
     for (auto& r : files_) r->begin(meta);
   }
@@ -188,6 +193,7 @@ void ResultSink::while_flushing_on_signals(World& world, bool install,
 int ResultSink::finish(bool complete) {
   RunSummary summary = rows_so_far_.summary(complete);
   summary.end_time = utc_now();
+  summary.min_bw_gbps = min_bw_gbps_;
   try {
     std::scoped_lock lock(files_mu_, console_mu_);
     if (console_) console_->finish(summary);
@@ -202,6 +208,15 @@ int ResultSink::finish(bool complete) {
                    summary.wrong_total);
     }
     return kExitWrongResults;
+  }
+  if (min_bw_gbps_ >= 0 && summary.avg_busbw_gbps < 0.9 * min_bw_gbps_) {
+    if (root_rank_) {
+      std::fprintf(stderr,
+                   "fabricbench: FAILED: average bus bandwidth %g GB/s is below 0.9 x "
+                   "NCCL_TESTS_MIN_BW=%g GB/s\n",
+                   summary.avg_busbw_gbps, min_bw_gbps_);
+    }
+    return kExitBelowMinBw;
   }
   return kExitOk;
 }

@@ -36,13 +36,15 @@ class ResultSink {
   // (they are the process's: installed once, by the rank that owns it).
   void while_flushing_on_signals(World& world, bool install, const std::function<void()>& body);
   // The summary over every row (resumed ones included), written to the console and files.
-  // Returns 0, 1 when elements were wrong, 3 when a file cannot be written (message printed).
+  // Returns 0, 1 when elements were wrong, 3 when a file cannot be written, 5 when the average
+  // busbw is below 0.9 x NCCL_TESTS_MIN_BW (message printed).
   int finish(bool complete);
 
  private:
   using Clock = std::chrono::steady_clock;
   const bool root_rank_;
   const double checkpoint_s_;
+  const double min_bw_gbps_;  // NCCL_TESTS_MIN_BW; < 0: not set
   // Kept apart: a console write can block (mpirun stops reading stdout while shutting down) and
   // the files must not wait for it.
   std::mutex files_mu_, console_mu_;

@@ -124,14 +124,14 @@ TEST(NcclTestsJson, LayoutOfFileVersion2KeyByKey) {
 }
 
 TEST(NcclTestsJson, MinBwGateAtNinetyPercent) {
-  NcclTestsJsonContext ctx;
-  ctx.min_bw_gbps = 10;
-  EXPECT_EQ(
-      nccl_tests_json_document(meta(), {}, summary(9.0), ctx)["average_bus_bandwidth"]["okay"],
-      "true");
-  EXPECT_EQ(
-      nccl_tests_json_document(meta(), {}, summary(8.99), ctx)["average_bus_bandwidth"]["okay"],
-      "false");
+  RunSummary pass = summary(9.0), fail = summary(8.99), unset = summary(0.1);
+  pass.min_bw_gbps = fail.min_bw_gbps = 10;
+  EXPECT_EQ(nccl_tests_json_document(meta(), {}, pass, {})["average_bus_bandwidth"]["okay"],
+            "true");
+  EXPECT_EQ(nccl_tests_json_document(meta(), {}, fail, {})["average_bus_bandwidth"]["okay"],
+            "false");
+  EXPECT_EQ(nccl_tests_json_document(meta(), {}, unset, {})["average_bus_bandwidth"]["okay"],
+            "unchecked");
 }
 
 TEST(NcclTestsJson, ReadBackByTheImporter) {
