@@ -16,6 +16,8 @@
 
 #if FB_HAVE_MPI
 #include <mpi.h>
+
+#include "collectives/status_channel_mpi.h"
 #endif
 
 namespace fb {
@@ -242,7 +244,9 @@ class MpiWorld final : public World {
     return nl == std::string::npos ? v : v.substr(0, nl);
   }
   void* native_handle() override { return &comm_; }
-  void* watchdog_comm() override { return watchdog_ == MPI_COMM_NULL ? nullptr : &watchdog_; }
+  std::unique_ptr<StatusChannel> make_status_channel() override {
+    return watchdog_ == MPI_COMM_NULL ? nullptr : make_mpi_status_channel(watchdog_);
+  }
 
  private:
   bool owns_ = false;

@@ -11,6 +11,34 @@ namespace fb {
 
 class Communicator;
 
+// What one rank said when its watchdog was asked (or that it did not answer).
+struct RankStatus {
+  int rank = 0;
+  bool answered = false;
+  long long calls = 0;   // calls begun so far; the current one included while in a call
+  bool in_call = false;  // between begin_call and end_call
+  std::string phase;
+};
+
+// The watchdog's status protocol between ranks that are processes: every rank's watchdog thread
+// answers queries with its status; a rank whose deadline passed asks every other rank. Runs on a
+// communicator of its own, so queries never match the measured traffic. Used by one thread.
+class StatusChannel {
+ public:
+  virtual ~StatusChannel() = default;
+  // Answers every query that has arrived with `self`.
+  virtual void serve(const RankStatus& self) = 0;
+  // The lowest rank that has asked so far (a rank that timed out and reports); -1 if none.
+  virtual int lowest_asker() const = 0;
+  // Asks every other rank; `calls` is the asker's call count.
+  virtual void ask_all(long long calls) = 0;
+  virtual bool asked() const = 0;
+  // Collects the answers that have arrived; true when every other rank has answered.
+  virtual bool collect() = 0;
+  // Every other rank, answered or not.
+  virtual std::vector<RankStatus> statuses() const = 0;
+};
+
 class World {
  public:
   virtual ~World() = default;
@@ -33,9 +61,9 @@ class World {
   virtual std::string library_version() const = 0;
   // Native handle (MPI_Comm as an integer-sized value) for backends that need it; 0 if none.
   virtual void* native_handle() { return nullptr; }
-  // A communicator of its own (MPI_Comm*) for the watchdog thread's status queries, so they never
-  // match the measured traffic; null without MPI or when MPI lacks MPI_THREAD_MULTIPLE.
-  virtual void* watchdog_comm() { return nullptr; }
+  // The watchdog thread's status channel (call once; must be destroyed before the world); null
+  // without MPI or when MPI lacks MPI_THREAD_MULTIPLE.
+  virtual std::unique_ptr<StatusChannel> make_status_channel() { return nullptr; }
   // Ranks that are threads of one process: this rank's point-to-point communicator over shared
   // memory (for the own backend on host buffers), handed over once; null for other worlds.
   virtual std::unique_ptr<Communicator> take_thread_communicator();

@@ -4,19 +4,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <map>
-#include <memory>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
 
-#include "fb_config.h"
 #include "harness/sysinfo.h"
-
-#if FB_HAVE_MPI
-#include <mpi.h>
-#endif
 
 namespace fb {
 namespace {
@@ -82,151 +75,6 @@ std::string describe_timeout(const RankStatus& self, double timeout_s,
   return msg + "; aborting the job";
 }
 
-#if FB_HAVE_MPI
-// The status protocol. Every watchdog thread keeps one receive posted for queries (tag kQuery)
-// and answers each with its Reply (tag kReply); a timed-out rank queries all others.
-struct Watchdog::Mpi {
-  static constexpr int kQuery = 0x7d01;
-  static constexpr int kReply = 0x7d02;
-  struct Reply {
-    long long calls;
-    long long in_call;
-    char phase[240];
-  };
-
-  explicit Mpi(MPI_Comm c) : comm(c) {
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    // A dead peer must not turn the watchdog's own messages into a second, confusing abort.
-    MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
-    replies.resize(static_cast<std::size_t>(size));
-    reply_reqs.assign(static_cast<std::size_t>(size), MPI_REQUEST_NULL);
-    query_sends.assign(static_cast<std::size_t>(size), MPI_REQUEST_NULL);
-    answered.assign(static_cast<std::size_t>(size), false);
-    listen();
-  }
-
-  void listen() {
-    MPI_Irecv(&query_in, 1, MPI_LONG_LONG, MPI_ANY_SOURCE, kQuery, comm, &query_req);
-  }
-
-  // Answers every query that has arrived; remembers the lowest rank that asked.
-  void serve(const RankStatus& self) {
-    for (;;) {
-      int flag = 0;
-      MPI_Status st;
-      if (MPI_Test(&query_req, &flag, &st) != MPI_SUCCESS || !flag) break;
-      lowest_asker = lowest_asker < 0 ? st.MPI_SOURCE : std::min(lowest_asker, st.MPI_SOURCE);
-      auto reply = std::make_unique<Reply>();
-      reply->calls = self.calls;
-      reply->in_call = self.in_call ? 1 : 0;
-      std::snprintf(reply->phase, sizeof reply->phase, "%s", self.phase.c_str());
-      MPI_Request req;
-      MPI_Isend(reply.get(), static_cast<int>(sizeof(Reply)), MPI_BYTE, st.MPI_SOURCE, kReply, comm,
-                &req);
-      answers_out.emplace_back(req, std::move(reply));
-      listen();
-    }
-    // Drop answers that have left (their buffers must live until then).
-    answers_out.erase(std::remove_if(answers_out.begin(), answers_out.end(),
-                                     [](auto& a) {
-                                       int done = 0;
-                                       MPI_Test(&a.first, &done, MPI_STATUS_IGNORE);
-                                       return done != 0;
-                                     }),
-                      answers_out.end());
-  }
-
-  void ask_all(long long my_calls) {
-    asked = true;
-    query_out = std::make_unique<long long>(my_calls);
-    for (int r = 0; r < size; ++r) {
-      if (r == rank) continue;
-      const auto i = static_cast<std::size_t>(r);
-      MPI_Irecv(&replies[i], static_cast<int>(sizeof(Reply)), MPI_BYTE, r, kReply, comm,
-                &reply_reqs[i]);
-      MPI_Isend(query_out.get(), 1, MPI_LONG_LONG, r, kQuery, comm, &query_sends[i]);
-    }
-  }
-
-  // Collects answers that have arrived; true when every other rank has answered.
-  bool collect() {
-    bool all = true;
-    for (int r = 0; r < size; ++r) {
-      const auto i = static_cast<std::size_t>(r);
-      if (r == rank || answered[i]) continue;
-      int flag = 0;
-      if (reply_reqs[i] != MPI_REQUEST_NULL) MPI_Test(&reply_reqs[i], &flag, MPI_STATUS_IGNORE);
-      if (flag) {
-        answered[i] = true;
-      } else {
-        all = false;
-      }
-    }
-    return all;
-  }
-
-  std::vector<RankStatus> statuses() const {
-    std::vector<RankStatus> out;
-    for (int r = 0; r < size; ++r) {
-      if (r == rank) continue;
-      const auto i = static_cast<std::size_t>(r);
-      RankStatus s;
-      s.rank = r;
-      s.answered = answered[i];
-      if (s.answered) {
-        s.calls = replies[i].calls;
-        s.in_call = replies[i].in_call != 0;
-        s.phase.assign(replies[i].phase, strnlen(replies[i].phase, sizeof replies[i].phase));
-      }
-      out.push_back(std::move(s));
-    }
-    return out;
-  }
-
-  // Leaves no request behind on the communicator before the world frees it.
-  ~Mpi() {
-    auto cancel = [](MPI_Request& req) {
-      if (req == MPI_REQUEST_NULL) return;
-      MPI_Cancel(&req);
-      MPI_Wait(&req, MPI_STATUS_IGNORE);
-    };
-    cancel(query_req);
-    for (auto& req : reply_reqs) cancel(req);
-    // A send still in flight reads its buffer after MPI_Request_free: those buffers are left
-    // allocated (this happens only after a timeout whose handler returned, i.e. in tests).
-    bool sending = false;
-    for (auto& req : query_sends) {
-      if (req != MPI_REQUEST_NULL) {
-        MPI_Request_free(&req);
-        sending = true;
-      }
-    }
-    if (sending) (void)query_out.release();
-    for (auto& a : answers_out) {
-      if (a.first != MPI_REQUEST_NULL) {
-        MPI_Request_free(&a.first);
-        (void)a.second.release();
-      }
-    }
-  }
-
-  MPI_Comm comm;
-  int rank = 0, size = 1;
-  long long query_in = 0;
-  std::unique_ptr<long long> query_out;
-  MPI_Request query_req = MPI_REQUEST_NULL;
-  std::vector<std::pair<MPI_Request, std::unique_ptr<Reply>>> answers_out;
-  int lowest_asker = -1;  // a rank that timed out and is reporting
-  bool asked = false;
-  std::vector<Reply> replies;
-  std::vector<MPI_Request> reply_reqs, query_sends;
-  std::vector<bool> answered;
-};
-#else
-struct Watchdog::Mpi {};
-#endif
-
 void WatchdogGroup::join(Watchdog* w) {
   std::lock_guard<std::mutex> lock(mu_);
   members_.push_back(w);
@@ -263,11 +111,7 @@ Watchdog::Watchdog(World& world, WatchdogOptions options)
   // What a timeout does to the job is the caller's decision (cmd_collective ends it).
   if (!opts_.on_timeout) throw std::invalid_argument("watchdog: a timeout needs on_timeout");
   if (opts_.group != nullptr) opts_.group->join(this);
-#if FB_HAVE_MPI
-  if (void* comm = world_.watchdog_comm(); comm != nullptr && world_.size() > 1) {
-    mpi_ = new Mpi(*static_cast<MPI_Comm*>(comm));
-  }
-#endif
+  if (world_.size() > 1) peers_ = world_.make_status_channel();
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -280,7 +124,6 @@ Watchdog::~Watchdog() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  delete mpi_;
 }
 
 void Watchdog::set_phase(const std::string& phase) {
@@ -316,9 +159,7 @@ bool Watchdog::wait_stop(double seconds) {
 void Watchdog::loop() {
   const long long timeout_ns = seconds_to_ns(opts_.timeout_s);
   while (!wait_stop(opts_.poll_s)) {
-#if FB_HAVE_MPI
-    if (mpi_ != nullptr) mpi_->serve(self_status());
-#endif
+    if (peers_ != nullptr) peers_->serve(self_status());
     const long long start = call_start_ns_.load(std::memory_order_acquire);
     if (start != 0 && now_ns() - start > timeout_ns) {
       handle_timeout();
@@ -336,9 +177,9 @@ void Watchdog::handle_timeout() {
     }
     return;
   }
-#if FB_HAVE_MPI
-  if (mpi_ != nullptr) {
-    Mpi& m = *mpi_;
+  if (peers_ != nullptr) {
+    StatusChannel& m = *peers_;
+    const int me = world_.rank();
     // One message per job: a rank that was asked already leaves the report to the asker, and of
     // two ranks asking at once the lower one reports. If the reporter dies before ending the
     // job, this rank reports after all.
@@ -349,18 +190,18 @@ void Watchdog::handle_timeout() {
       const long long start = now_ns();
       const long long end = start + seconds_to_ns(seconds);
       const long long min_end = start + seconds_to_ns(std::min(seconds, 5 * opts_.poll_s));
-      const auto lower_asks = [&] { return m.lowest_asker >= 0 && m.lowest_asker < m.rank; };
+      const auto lower_asks = [&] { return m.lowest_asker() >= 0 && m.lowest_asker() < me; };
       while (now_ns() < end) {
         if (wait_stop(0.01)) return false;
         m.serve(self_status());
-        const bool all = m.asked && m.collect();
+        const bool all = m.asked() && m.collect();
         if (may_defer && lower_asks()) return true;
         if (until_answered && all && now_ns() >= min_end) break;
       }
       return may_defer && lower_asks();
     };
     m.serve(self);
-    bool defer = m.lowest_asker >= 0;
+    bool defer = m.lowest_asker() >= 0;
     if (!defer) {
       m.ask_all(self.calls);
       defer = serve_for(opts_.grace_s, true, true);
@@ -368,7 +209,7 @@ void Watchdog::handle_timeout() {
     if (defer) {
       // The asker reports and ends the job; still alive afterwards means it could not.
       serve_for(opts_.grace_s + 5.0, false, false);
-      if (!m.asked) {
+      if (!m.asked()) {
         m.ask_all(self.calls);
         serve_for(opts_.grace_s, true, false);
       }
@@ -377,7 +218,6 @@ void Watchdog::handle_timeout() {
     opts_.on_timeout(describe_timeout(self, opts_.timeout_s, m.statuses(), true));
     return;
   }
-#endif
   // No one to ask: a single rank knows everything; otherwise only this rank's view is known.
   opts_.on_timeout(describe_timeout(self, opts_.timeout_s, {}, world_.size() == 1));
 }

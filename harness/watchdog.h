@@ -3,8 +3,8 @@
 // call running longer than the timeout ends the whole job with a message naming the collective,
 // size, and the ranks that did not arrive, and a non-zero exit (World::abort).
 //
-// How the missing ranks are named at no hot-path cost: each watchdog thread listens on its own
-// communicator (World::watchdog_comm(), MPI with MPI_THREAD_MULTIPLE) and answers status queries
+// How the missing ranks are named at no hot-path cost: each watchdog thread listens on the world's
+// status channel (World::make_status_channel(), MPI with MPI_THREAD_MULTIPLE) and answers queries
 // with its call count and phase. The rank whose deadline expires first asks every other rank,
 // waits a grace period, and reports who answered from which call and who did not answer (a
 // stopped, hung or dead process). Ranks count the same calls in the same order, so equal counts
@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -25,15 +26,6 @@
 #include "collectives/world.h"
 
 namespace fb {
-
-// What one rank said when asked (or that it did not answer).
-struct RankStatus {
-  int rank = 0;
-  bool answered = false;
-  long long calls = 0;   // calls begun so far; the current one included while in a call
-  bool in_call = false;  // between begin_call and end_call
-  std::string phase;
-};
 
 // The one message for a timed-out call. `self` is the reporting rank (always answered, in its
 // call); `others` every other rank; `others_known` false when they could not be asked.
@@ -80,7 +72,7 @@ class Watchdog final : public CallObserver {
  public:
   // options.timeout_s <= 0 disables the watchdog.
   Watchdog(World& world, WatchdogOptions options);
-  // Must be destroyed before `world` (it holds a request on the world's watchdog communicator).
+  // Must be destroyed before `world` (it holds the world's status channel).
   ~Watchdog() override;
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -93,7 +85,6 @@ class Watchdog final : public CallObserver {
 
  private:
   friend class WatchdogGroup;
-  struct Mpi;  // the query protocol's state; defined only in MPI builds
   void loop();
   RankStatus self_status();
   void handle_timeout();
@@ -107,7 +98,7 @@ class Watchdog final : public CallObserver {
   std::condition_variable cv_;
   std::string phase_;
   bool stop_ = false;
-  Mpi* mpi_ = nullptr;
+  std::unique_ptr<StatusChannel> peers_;  // null: no other process to ask
   std::thread thread_;
 };
 

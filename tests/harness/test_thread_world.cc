@@ -54,7 +54,7 @@ TEST_P(ThreadWorldTest, RanksAndSizes) {
     EXPECT_EQ(w.local_rank(), w.rank());
     seen[static_cast<std::size_t>(w.rank())]++;
     EXPECT_EQ(w.native_handle(), nullptr);
-    EXPECT_EQ(w.watchdog_comm(), nullptr);
+    EXPECT_EQ(w.make_status_channel(), nullptr);
   });
   for (int r = 0; r < n; ++r) EXPECT_EQ(seen[static_cast<std::size_t>(r)].load(), 1);
 }
