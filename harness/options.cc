@@ -229,6 +229,11 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   app.add_option(
       "-J,--output_file", o.nccl_json_path,
       "write results as nccl-tests' JSON (-J layout) to this file (FILE.N if it exists)");
+  app.add_option("-I,--per_iter_timing", o.per_iter_timing,
+                 "1: per-iteration min/max/p99/cv% columns; raw per-iteration and per-rank times "
+                 "in --json and -J");
+  app.add_option("-K,--per_iter_skip", o.per_iter_skip,
+                 "samples dropped from the start of the -I summary (kept in the raw times)");
   app.add_option("--seed", o.seed, "seed of the generated data");
   app.add_option("--checkpoint", o.checkpoint_s,
                  "seconds between checkpoints of the --json/--csv files during the run, so a kill "
@@ -295,6 +300,14 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   o.average = static_cast<AverageMode>(average);
   if (o.blocking != 0 && o.blocking != 1) return fail("-z/--blocking must be 0 or 1");
   if (o.gpus_per_process < 1) return fail("-g/--ngpus must be at least 1");
+  if (o.per_iter_timing != 0 && o.per_iter_timing != 1) {
+    return fail("-I/--per_iter_timing must be 0 or 1");
+  }
+  if (o.per_iter_skip < 0) return fail("-K/--per_iter_skip must not be negative");
+  if (o.per_iter_timing == 1 && o.per_iter_skip >= o.iters) {
+    return fail("-K/--per_iter_skip (" + std::to_string(o.per_iter_skip) +
+                ") must be smaller than -n/--iters (" + std::to_string(o.iters) + ")");
+  }
   // nccl-tests' health gate: the footer says FAILED below 0.9 x this busbw and the exit code is
   // non-zero.
   if (const char* min_bw = std::getenv("NCCL_TESTS_MIN_BW"); min_bw != nullptr && *min_bw != 0) {

@@ -43,6 +43,8 @@ struct RunOptions {
   std::string json_path;
   std::string nccl_json_path;  // -J: nccl-tests' JSON layout
   double min_bw_gbps = -1;     // NCCL_TESTS_MIN_BW (GB/s); < 0: not set
+  int per_iter_timing = 0;     // -I 1: per-iteration summary columns, raw times in the JSON
+  int per_iter_skip = 0;       // -K N: samples dropped from the per-iteration summary
   std::string csv_path;
   bool bind = true;        // --no-bind turns it off
   bool keep_heap = false;  // --keep-heap: freed host memory stays mapped (sysinfo.h)

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/stats.h"
+
 namespace fb {
 
 // One variant (out-of-place or in-place) of one size.
@@ -22,6 +24,7 @@ struct Timing {
   int iters = 0;
   // Across iterations of the per-iteration time of the slowest rank.
   double time_us_min = 0, time_us_median = 0, time_us_mean = 0, time_us_max = 0, time_us_p99 = 0;
+  PerIterStats per_iter;  // -I only (present = false otherwise)
 };
 
 struct SizeResult {
@@ -69,6 +72,9 @@ class Reporter {
 // ranks[{rank, host, pid, device ("cpu", "cuda"), device_index, device_bus_id, device_name,
 //        cpuset}].
 std::unique_ptr<Reporter> make_console_reporter(std::FILE* out, bool header = true);
+// nccl-tests' fixed-width number (its getFloatStr rule): "%*.2f" while the integer digits leave
+// room, then "%*.1f", "%*.0f", then "%*.1e". float_field(12.345, 7) = "  12.35".
+std::string float_field(double value, int width);
 // JSON document {"schema": "fabricbench.results/1", "meta": ..., "results": [...], "summary": ...}
 // and CSV with the same rows; both written atomically (temp file + rename) at finish(), the first
 // one refusing to overwrite an existing file (checked by check_output_path before the run), later

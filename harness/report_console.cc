@@ -31,13 +31,43 @@ std::string format_time_us(double us) {
   return buf;
 }
 
+}  // namespace
+
+// nccl-tests' fixed-width number field (src/util.cu getFloatStr's rule): two decimals while the
+// integer part leaves room for them, then one, then none, then exponent notation.
+std::string float_field(double value, int width) {
+  int digits = 0;
+  for (double v = 1; value >= v && digits < 40; v *= 10) ++digits;
+  char buf[64];
+  if (digits < width - 2) {
+    std::snprintf(buf, sizeof buf, "%*.2f", width, value);
+  } else if (digits < width - 1) {
+    std::snprintf(buf, sizeof buf, "%*.1f", width, value);
+  } else if (digits < width + 1) {
+    std::snprintf(buf, sizeof buf, "%*.0f", width, value);
+  } else {
+    std::snprintf(buf, sizeof buf, "%*.1e", width, value);
+  }
+  return buf;
+}
+
+namespace {
+
 class ConsoleReporter final : public Reporter {
  public:
   ConsoleReporter(std::FILE* out, bool header) : out_(out), header_(header) {}
 
   void begin(const nlohmann::json& meta) override {
+    const nlohmann::json sweep = get_or<nlohmann::json>(meta, "sweep", nlohmann::json::object());
+    per_iter_ = get_or<bool>(sweep, "per_iter_timing", false);
     if (!header_) return;
     print_run_header(meta);
+    if (per_iter_) {
+      std::fprintf(out_,
+                   "# Per-Iteration Report: host clock per iteration; i_* uses the max over ranks "
+                   "of each iteration, the first %d samples skipped (-K)\n#\n",
+                   get_or<int>(sweep, "per_iter_skip", 0));
+    }
     print_column_header();
     std::fflush(out_);
   }
@@ -46,7 +76,9 @@ class ConsoleReporter final : public Reporter {
     std::fprintf(out_, "%12zu  %12zu  %8s  %6s  %6d", row.bytes, row.count, row.dtype.c_str(),
                  row.op.c_str(), row.root);
     print_variant(row.out_of_place);
+    if (per_iter_) print_per_iter(row.out_of_place);
     print_variant(row.in_place);
+    if (per_iter_) print_per_iter(row.in_place);
     std::fputc('\n', out_);
     std::fflush(out_);  // progress is visible as each size completes, as nccl-tests' line buffering
   }
@@ -125,6 +157,10 @@ class ConsoleReporter final : public Reporter {
   }
 
   void print_column_header() {
+    if (per_iter_) {
+      print_per_iter_column_header();
+      return;
+    }
     std::fprintf(out_,
                  "# %10s  %12s  %8s  %6s  %6s           out-of-place                       "
                  "in-place          \n",
@@ -151,8 +187,39 @@ class ConsoleReporter final : public Reporter {
     }
   }
 
+  // nccl-tests' -I header: each variant's four columns followed by i_min i_max i_p99 i_cv%.
+  void print_per_iter_column_header() {
+    std::fprintf(out_,
+                 "# %10s  %12s  %8s  %6s  %6s              out-of-place (+ per-iteration)        "
+                 "                        in-place (+ per-iteration)\n",
+                 "", "", "", "", "");
+    std::fprintf(out_,
+                 "# %10s  %12s  %8s  %6s  %6s  %7s  %6s  %6s  %6s  %7s  %7s  %7s  %7s  %7s  %6s  "
+                 "%6s  %6s  %7s  %7s  %7s  %7s\n",
+                 "size", "count", "type", "redop", "root", "time", "algbw", "busbw", "#wrong",
+                 "i_min", "i_max", "i_p99", "i_cv%", "time", "algbw", "busbw", "#wrong", "i_min",
+                 "i_max", "i_p99", "i_cv%");
+    std::fprintf(out_,
+                 "# %10s  %12s  %8s  %6s  %6s  %7s  %6s  %6s  %6s  %7s  %7s  %7s  %7s  %7s  %6s  "
+                 "%6s  %6s  %7s  %7s  %7s  %7s\n",
+                 "(B)", "(elements)", "", "", "", "(us)", "(GB/s)", "(GB/s)", "", "(us)", "(us)",
+                 "(us)", "(%)", "(us)", "(GB/s)", "(GB/s)", "", "(us)", "(us)", "(us)", "(%)");
+  }
+
+  void print_per_iter(const Timing& t) {
+    if (!t.measured || !t.per_iter.present) {
+      std::fprintf(out_, "  %7s  %7s  %7s  %7s", "N/A", "N/A", "N/A", "N/A");
+      return;
+    }
+    const PerIterStats& p = t.per_iter;
+    std::fprintf(out_, "  %s  %s  %s  %s", float_field(p.min_us, 7).c_str(),
+                 float_field(p.max_us, 7).c_str(), float_field(p.p99_us, 7).c_str(),
+                 float_field(p.cv_pct, 7).c_str());
+  }
+
   std::FILE* out_;
   bool header_;
+  bool per_iter_ = false;
 };
 
 }  // namespace

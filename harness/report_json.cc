@@ -40,6 +40,20 @@ std::vector<std::string> result_row_names() {
   return names;
 }
 
+nlohmann::json per_iter_json(const PerIterStats& p) {
+  return {{"skipped", p.skipped},
+          {"min_us", p.min_us},
+          {"max_us", p.max_us},
+          {"avg_us", p.avg_us},
+          {"p50_us", p.p50_us},
+          {"p95_us", p.p95_us},
+          {"p99_us", p.p99_us},
+          {"stdev_us", p.stdev_us},
+          {"cv_pct", p.cv_pct},
+          {"times_us", p.times_us},
+          {"rank_times_us", p.rank_times_us}};
+}
+
 namespace {
 
 // Invalid UTF-8 (a host name, a command-line argument) must not cost the results file.
@@ -94,6 +108,11 @@ class JsonReporter final : public Reporter {
       line_ += f.first;
       line_ += "\": ";
       line_ += f.second.dump(-1, ' ', false, kReplace);
+    }
+    const PerIterStats& p = (in_place ? row.in_place : row.out_of_place).per_iter;
+    if (p.present) {
+      line_ += ", \"per_iter\": ";
+      line_ += per_iter_json(p).dump(-1, ' ', false, kReplace);
     }
     line_ += '}';
     rows_.append(line_);

@@ -60,6 +60,24 @@ ojson variant(const Timing& t) {
   return v;
 }
 
+// nccl-tests' per-iteration block (-I): the summary, the samples, and with more than one process
+// each process's own times (per_process_max_times_us; here one rank per row).
+ojson per_iter(const Timing& t) {
+  const PerIterStats& p = t.per_iter;
+  ojson j;
+  j["min_us"] = p.min_us;
+  j["max_us"] = p.max_us;
+  j["avg_us"] = p.avg_us;
+  j["p50_us"] = p.p50_us;
+  j["p95_us"] = p.p95_us;
+  j["p99_us"] = p.p99_us;
+  j["stdev_us"] = p.stdev_us;
+  j["cv_pct"] = p.cv_pct;
+  j["times_us"] = p.times_us;
+  if (p.rank_times_us.size() > 1) j["per_process_max_times_us"] = p.rank_times_us;
+  return j;
+}
+
 ojson device(const nlohmann::json& r) {
   ojson d;
   d["rank"] = get_or<int>(r, "rank", 0);
@@ -186,7 +204,9 @@ nlohmann::ordered_json nccl_tests_json_document(const nlohmann::json& meta,
     row["redop"] = r.op;
     row["root"] = root_text(r.root);
     row["out_of_place"] = variant(r.out_of_place);
+    if (r.out_of_place.per_iter.present) row["out_of_place_per_iter"] = per_iter(r.out_of_place);
     row["in_place"] = variant(r.in_place);
+    if (r.in_place.per_iter.present) row["in_place_per_iter"] = per_iter(r.in_place);
     row["actual_iterations"] = r.in_place.measured ? r.in_place.iters : r.out_of_place.iters;
     row["experiment_name"] = "";
     results.push_back(std::move(row));

@@ -21,6 +21,9 @@ using RowFields = std::vector<std::pair<const char*, nlohmann::json>>;
 // cycle. `out` is reused between rows to keep allocation down.
 void result_row_fields(const SizeResult& row, bool in_place, RowFields& out);
 
+// -I: the per-iteration block of a JSON row (summary after -K, raw times, per-rank times).
+nlohmann::json per_iter_json(const PerIterStats& p);
+
 // The names above, for the CSV header.
 std::vector<std::string> result_row_names();
 

@@ -34,6 +34,10 @@ nlohmann::json sweep_metadata(const RunOptions& opts) {
   if (opts.gpus_per_process > 1) sweep["gpus_per_process"] = opts.gpus_per_process;
   // Likewise only when set: the host allocator keeps freed memory (--keep-heap).
   if (opts.keep_heap) sweep["keep_heap"] = true;
+  if (opts.per_iter_timing == 1) {
+    sweep["per_iter_timing"] = true;
+    sweep["per_iter_skip"] = opts.per_iter_skip;
+  }
   return sweep;
 }
 

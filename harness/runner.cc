@@ -228,6 +228,15 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
       mine /= static_cast<double>(times.size());
       if (watchdog) watchdog->set_phase(phase_name(row, in_place, "combining times"));
       double combined = 0;
+      std::vector<double> rank_times;  // -I: [rank][iteration], every rank's own times
+      if (opts.per_iter_timing == 1) {
+        rank_times.assign(static_cast<std::size_t>(nranks) * times.size(), 0.0);
+        std::copy(times.begin(), times.end(),
+                  rank_times.begin() +
+                      static_cast<std::ptrdiff_t>(static_cast<std::size_t>(rank) * times.size()));
+        WatchedCall guard(watchdog);
+        world.allreduce_sum(rank_times.data(), static_cast<int>(rank_times.size()));
+      }
       {
         WatchedCall guard(watchdog);
         combined = combine_rank_times(world, mine, opts.average);
@@ -247,6 +256,17 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
       t.time_us_mean = st.mean;
       t.time_us_max = st.max;
       t.time_us_p99 = st.p99;
+      if (opts.per_iter_timing == 1) {
+        t.per_iter = per_iter_stats(times, opts.per_iter_skip);
+        t.per_iter.rank_times_us.resize(static_cast<std::size_t>(nranks));
+        for (int r = 0; r < nranks; ++r) {
+          const auto first = rank_times.begin() + static_cast<std::ptrdiff_t>(
+                                                      static_cast<std::size_t>(r) * times.size());
+          t.per_iter.rank_times_us[static_cast<std::size_t>(r)].assign(
+              first, first + static_cast<std::ptrdiff_t>(times.size()));
+          for (double& x : t.per_iter.rank_times_us[static_cast<std::size_t>(r)]) x *= 1e6;
+        }
+      }
 
       if (opts.check_iters > 0) {
         if (watchdog) watchdog->set_phase(phase_name(row, in_place, "check"));

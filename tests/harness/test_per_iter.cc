@@ -1,0 +1,175 @@
+// -I/--per_iter_timing and -K/--per_iter_skip: nccl-tests' summary rules by hand, its number
+// field, the flags' bad values, the console columns, and a real -g 2 run's JSON and -J blocks.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness/options.h"
+#include "harness/report.h"
+#include "harness/stats.h"
+
+namespace fb {
+namespace {
+
+TEST(PerIter, StatsByHandAfterSkip) {
+  // Skip 1 drops the 5: the sorted samples are 1 2 3 4 100.
+  const PerIterStats p = per_iter_stats({5, 1, 4, 2, 3, 100}, 1);
+  EXPECT_TRUE(p.present);
+  EXPECT_EQ(p.skipped, 1);
+  EXPECT_EQ(p.times_us.size(), 6u);  // the raw samples are all kept
+  EXPECT_DOUBLE_EQ(p.min_us, 1);
+  EXPECT_DOUBLE_EQ(p.max_us, 100);
+  EXPECT_DOUBLE_EQ(p.p50_us, 3);    // element n/2 = 2
+  EXPECT_DOUBLE_EQ(p.p95_us, 100);  // element min(4, ceil(5*95/100)-1 = 4)
+  EXPECT_DOUBLE_EQ(p.avg_us, 22);   // 110 / 5
+  // Population variance: (21^2 + 20^2 + 19^2 + 18^2 + 78^2) / 5 = 7610 / 5 = 1522.
+  EXPECT_NEAR(p.stdev_us, std::sqrt(1522.0), 1e-12);
+  EXPECT_NEAR(p.cv_pct, std::sqrt(1522.0) / 22 * 100, 1e-9);
+}
+
+TEST(PerIter, PercentilesOfOneToHundred) {
+  std::vector<double> v;
+  for (int i = 100; i >= 1; --i) v.push_back(i);
+  const PerIterStats p = per_iter_stats(v, 0);
+  EXPECT_DOUBLE_EQ(p.p50_us, 51);  // element 50
+  EXPECT_DOUBLE_EQ(p.p95_us, 95);  // element ceil(9500/100) - 1 = 94
+  EXPECT_DOUBLE_EQ(p.p99_us, 99);  // element 98
+  EXPECT_DOUBLE_EQ(p.avg_us, 50.5);
+}
+
+TEST(PerIter, NumberFieldFollowsNcclTests) {
+  EXPECT_EQ(float_field(12.345, 7), "  12.35");
+  EXPECT_EQ(float_field(0.5, 7), "   0.50");
+  EXPECT_EQ(float_field(12345.6, 7), "12345.6");
+  EXPECT_EQ(float_field(123456.7, 7), " 123457");
+  EXPECT_EQ(float_field(1234567.0, 7), "1234567");
+  EXPECT_EQ(float_field(12345678.0, 7), "1.2e+07");
+}
+
+// The error line, or "" when the flags parse.
+std::string parse_error(const std::vector<std::string>& args) {
+  const ParseOutcome r = parse_run_options(args);
+  return r.options ? std::string() : r.output;
+}
+
+TEST(PerIter, BadValuesAreOneLineErrors) {
+  EXPECT_EQ(parse_error({"all_reduce", "-I", "2"}), "-I/--per_iter_timing must be 0 or 1");
+  EXPECT_EQ(parse_error({"all_reduce", "-K", "-1"}), "-K/--per_iter_skip must not be negative");
+  EXPECT_EQ(parse_error({"all_reduce", "-I", "1", "-K", "20", "-n", "20"}),
+            "-K/--per_iter_skip (20) must be smaller than -n/--iters (20)");
+  EXPECT_EQ(parse_error({"all_reduce", "-I", "1", "-K", "19", "-n", "20"}), "");
+  const ParseOutcome ok = parse_run_options({"all_reduce", "-I", "1", "-K", "3"});
+  ASSERT_TRUE(ok.options.has_value());
+  EXPECT_EQ(ok.options->per_iter_timing, 1);
+  EXPECT_EQ(ok.options->per_iter_skip, 3);
+}
+
+TEST(PerIter, ConsoleRowHasEightMoreColumnsThanWithout) {
+  SizeResult row;
+  row.collective = "all_reduce";
+  row.bytes = 1024;
+  row.count = 256;
+  row.dtype = "float";
+  row.op = "sum";
+  row.root = -1;
+  for (Timing* t : {&row.out_of_place, &row.in_place}) {
+    t->measured = true;
+    t->time_us = 10;
+    t->wrong = 0;
+    t->per_iter = per_iter_stats({10, 12, 11}, 1);
+  }
+  auto render = [&](bool per_iter) {
+    std::FILE* f = std::tmpfile();
+    auto rep = make_console_reporter(f, true);
+    nlohmann::json meta = {{"sweep", {{"per_iter_timing", per_iter}, {"per_iter_skip", 1}}}};
+    rep->begin(meta);
+    rep->add(row);
+    std::fflush(f);
+    std::rewind(f);
+    std::string text;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    std::fclose(f);
+    return text;
+  };
+  auto fields = [](const std::string& line) {
+    std::istringstream in(line);
+    std::vector<std::string> out;
+    std::string w;
+    while (in >> w) out.push_back(w);
+    return out;
+  };
+  auto last_line = [](const std::string& text) {
+    const std::string t = text.substr(0, text.size() - 1);
+    return t.substr(t.rfind('\n') + 1);
+  };
+  const std::string with = render(true), without = render(false);
+  const auto a = fields(last_line(with)), b = fields(last_line(without));
+  ASSERT_EQ(a.size(), b.size() + 8);
+  // Out of place: time algbw busbw #wrong, then i_min i_max i_p99 i_cv% (of 12 and 11).
+  EXPECT_EQ(a[9], "11.00");
+  EXPECT_EQ(a[10], "12.00");
+  EXPECT_EQ(a[11], "12.00");
+  EXPECT_EQ(a[12], "4.35");  // stdev 0.5 / mean 11.5
+  EXPECT_NE(with.find("i_cv%"), std::string::npos);
+  EXPECT_NE(with.find("Per-Iteration Report"), std::string::npos);
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return nlohmann::json::parse(s.str());
+}
+
+TEST(PerIter, RealRunKeepsRawAndPerRankTimes) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("fb_periter_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string json = (dir / "r.json").string(), nj = (dir / "n.json").string();
+  const std::string cmd = std::string(FB_BINARY) +
+                          " all_reduce -g 2 --backend own --device cpu -b 8 -e 64 -f 8 -n 5 -w 1 "
+                          "-I 1 -K 2 --no-bind --json " +
+                          json + " -J " + nj + " > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const auto r = read_json(json);
+  ASSERT_EQ(r["results"].size(), 4u);  // 2 sizes x 2 variants
+  for (const auto& row : r["results"]) {
+    const auto& p = row["per_iter"];
+    EXPECT_EQ(p["skipped"], 2);
+    ASSERT_EQ(p["times_us"].size(), 5u);
+    ASSERT_EQ(p["rank_times_us"].size(), 2u);
+    // Per iteration the summary's sample is the slowest rank's time.
+    for (int i = 0; i < 5; ++i) {
+      const double a = p["rank_times_us"][0][i], b = p["rank_times_us"][1][i];
+      EXPECT_DOUBLE_EQ(p["times_us"][i].get<double>(), std::max(a, b));
+    }
+    double lo = 1e300;
+    for (int i = 2; i < 5; ++i) lo = std::min(lo, p["times_us"][i].get<double>());
+    EXPECT_DOUBLE_EQ(p["min_us"].get<double>(), lo);
+  }
+  EXPECT_EQ(r["meta"]["sweep"]["per_iter_timing"], true);
+  const auto n = read_json(nj);
+  const auto& row = n["results"][0];
+  // (nlohmann::json sorts keys on reading: the order is the layout test's; presence here.)
+  for (const char* k : {"out_of_place_per_iter", "in_place_per_iter"}) {
+    ASSERT_TRUE(row.contains(k)) << k;
+    EXPECT_EQ(row[k]["times_us"].size(), 5u);
+    EXPECT_EQ(row[k]["per_process_max_times_us"].size(), 2u);
+  }
+  EXPECT_EQ(n["config"]["per_iter_timing"], "true");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace fb
