@@ -3,7 +3,7 @@
 # on InfiniBand (static D-mod-k routing, with and without SHARP-class in-network reduction),
 # RoCEv2 with ECMP and RoCEv2 with adaptive routing. Aligned placement (rank order = rails):
 # --algo auto, NCCL's own cost model and the flat-ring reference. Fragmented placement (scale-up
-# domains scattered across the cluster): ring and hier. Also a random permutation per GPU count
+# domains scattered across the cluster): auto. Also a random permutation per GPU count
 # and the Colossus-like preset at 100k. Writes JSON (fabricbench.model/1), the printed tables and
 # the wall time of every run under results/model/.
 #
@@ -46,15 +46,16 @@ aligned=(--topology "$TOPO" --fabric "$AUTO_FABRICS" --collective all_reduce --g
 run allreduce_aligned "${aligned[@]}" --algo auto --seeds "$SEEDS"
 run allreduce_nccl "${aligned[@]}" --method nccl --algo auto
 run allreduce_ring_reference "${aligned[@]}" --algo ring --seeds "$SEEDS"
-# Fragmented placement (scale-up domains scattered): ring and hier, where hashing collisions of
-# long-lived ring flows show most.
-run allreduce_fragmented --topology "$TOPO" --fabric "$FABRICS" --collective all_reduce \
-  --algo ring,hier --gpus "$GPUS" --sizes 1M,64M,1G --placement fragmented --seeds "$SEEDS"
+# Fragmented placement (scale-up domains scattered over the cluster, seeded): --algo auto, where
+# static routing (D-mod-k) and ECMP hashing collide and adaptive routing does not.
+run allreduce_fragmented --topology "$TOPO" --fabric "$AUTO_FABRICS" --collective all_reduce \
+  --algo auto --gpus "$GPUS" --sizes 1M,64M,1G --placement fragmented --seeds "$SEEDS"
 run permutation --topology "$TOPO" --fabric "$FABRICS" --traffic permutation --gpus "$GPUS" \
   --sizes 64M --seeds "$SEEDS"
-run colossus_like_100k --topology colossus_like --fabric "$FABRICS" --collective all_reduce \
-  --algo ring,hier --sizes 1M,64M,1G --placement fragmented --seeds "$SEEDS"
-run analytic_1m --topology "$TOPO" --fabric "$FABRICS" --collective all_reduce --algo ring,hier \
+run colossus_like_100k --topology colossus_like --fabric "$AUTO_FABRICS" --collective all_reduce \
+  --algo auto --sizes 1M,64M,1G --placement fragmented --seeds "$SEEDS"
+# The analytic path (no flow solver: hop latencies and link rates only) at 1M GPUs, auto.
+run analytic_1m --topology "$TOPO" --fabric "$AUTO_FABRICS" --collective all_reduce --algo auto \
   --gpus 1048576 --sizes 1M,64M,1G --analytic
 total_end=$(date +%s.%N)
 printf 'total wall time: %.1f s\n' "$(echo "$total_end - $total_start" | bc -l)" \
