@@ -2,8 +2,9 @@
 // Units of the fabric model, converted in one place. Link speeds are Gb/s (1e9 bit/s) as in
 // profiles; data sizes are bytes; times are microseconds; reported bandwidths are GB/s (1e9 B/s).
 #include <cstdint>
-#include <stdexcept>
 #include <string>
+
+#include "fabric_model/errors.h"
 
 namespace fb::model {
 
@@ -16,10 +17,11 @@ inline constexpr double bytes_per_us(Gbps g) { return g * 125.0; }
 // GB/s (1e9 B/s) from Gb/s.
 inline constexpr double gbytes_per_s(Gbps g) { return g / 8.0; }
 
-// Every error the model library reports: bad configs, unknown names, impossible shapes.
-class ModelError : public std::runtime_error {
+// Every error the model library reports: bad configs, unknown names, impossible shapes (the
+// user's input, so a usage error).
+class ModelError : public UsageError {
  public:
-  explicit ModelError(const std::string& what) : std::runtime_error(what) {}
+  explicit ModelError(const std::string& what) : UsageError(what) {}
 };
 
 }  // namespace fb::model

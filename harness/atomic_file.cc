@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "fabric_model/errors.h"
 #include "harness/report.h"
 #include "harness/report_rows.h"
 
@@ -105,17 +106,17 @@ void write_atomically_with(const std::string& path, bool replace_existing,
                            const std::function<bool(int)>& write) {
   struct stat st;
   if (!replace_existing && ::lstat(path.c_str(), &st) == 0) {
-    throw std::runtime_error(overwrite_refusal(path));
+    throw UsageError(overwrite_refusal(path));
   }
   std::string tmp;
   const int fd = make_temp_beside(path, tmp);
   if (fd < 0) {
-    throw std::runtime_error("cannot write " + path + ": cannot create a temp file in " +
-                             parent_dir(path) + ": " + errno_text(errno));
+    throw RunError("cannot write " + path + ": cannot create a temp file in " + parent_dir(path) +
+                   ": " + errno_text(errno));
   }
   auto fail = [&](const std::string& what, int err) {
     ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write " + path + ": " + what + ": " + errno_text(err));
+    throw RunError("cannot write " + path + ": " + what + ": " + errno_text(err));
   };
   // mkstemp makes 0600; results are for everyone to read.
   bool written = false;
@@ -138,7 +139,7 @@ void write_atomically_with(const std::string& path, bool replace_existing,
     const int err = rename_no_replace(tmp, path);
     if (err == EEXIST) {
       ::unlink(tmp.c_str());
-      throw std::runtime_error(overwrite_refusal(path));
+      throw UsageError(overwrite_refusal(path));
     }
     if (err != 0) fail("renaming " + tmp, err);
   }
@@ -177,14 +178,13 @@ void RowSpool::append(const std::string& text) {
     std::string name;
     fd_ = make_temp_beside(output_path_ + ".rows", name);
     if (fd_ < 0) {
-      throw std::runtime_error("cannot write " + output_path_ + ": cannot create a temp file in " +
-                               parent_dir(output_path_) + ": " + errno_text(errno));
+      throw RunError("cannot write " + output_path_ + ": cannot create a temp file in " +
+                     parent_dir(output_path_) + ": " + errno_text(errno));
     }
     ::unlink(name.c_str());  // unnamed from now on: nothing is left behind, whatever happens
   }
   if (!write_all(fd_, buffer_.data(), buffer_.size())) {
-    throw std::runtime_error("cannot write " + output_path_ +
-                             ": spooling rows: " + errno_text(errno));
+    throw RunError("cannot write " + output_path_ + ": spooling rows: " + errno_text(errno));
   }
   spilled_ += buffer_.size();
   buffer_.clear();
@@ -196,8 +196,8 @@ void RowSpool::replay(const std::function<void(const char*, std::size_t)>& sink)
     const ssize_t n = ::pread(fd_, chunk.data(), chunk.size(), static_cast<off_t>(off));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      throw std::runtime_error("cannot write " + output_path_ + ": reading spooled rows: " +
-                               (n < 0 ? errno_text(errno) : std::string("file shrank")));
+      throw RunError("cannot write " + output_path_ + ": reading spooled rows: " +
+                     (n < 0 ? errno_text(errno) : std::string("file shrank")));
     }
     sink(chunk.data(), static_cast<std::size_t>(n));
     off += static_cast<std::size_t>(n);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "fabric_model/errors.h"
 #include "fabric_model/nccl_tests_import.h"
 #include "harness/exit_codes.h"
 #include "harness/report.h"
@@ -47,37 +48,28 @@ nlohmann::json import_nccl_tests_file(const std::string& path,
                                       const fm::ImportDescriptor& from_flags,
                                       const std::string& descriptor_path) {
   const std::string text = read_text(path);
-  fm::NcclTestsRun run;
-  try {
-    run = fm::parse_nccl_tests_any(text, path);
-  } catch (const fm::ModelError& e) {
-    throw std::runtime_error(e.what());
-  }
+  const fm::NcclTestsRun run = fm::parse_nccl_tests_any(text, path);
   fm::ImportDescriptor given = from_flags;
   std::string dpath = descriptor_path;
   if (dpath.empty()) {
     std::error_code ec;
     if (fs::is_regular_file(descriptor_beside(path), ec)) dpath = descriptor_beside(path);
   }
-  try {
-    if (!dpath.empty()) {
-      const fm::ImportDescriptor file =
-          fm::parse_import_descriptor(parse_json_text(read_text(dpath), dpath), dpath);
-      // Flags win over the file, field by field.
-      if (given.topology_preset.empty()) given.topology_preset = file.topology_preset;
-      if (given.gpus == 0) given.gpus = file.gpus;
-      if (given.fabric_profile.empty()) given.fabric_profile = file.fabric_profile;
-      if (given.forced_algo.empty()) given.forced_algo = file.forced_algo;
-      if (given.forced_proto.empty()) given.forced_proto = file.forced_proto;
-    }
-    const fm::ImportDescriptor d = fm::resolve_descriptor(run, given);
-    nlohmann::json doc = fm::to_results_json(run, d);
-    // What calibrate and publish will read: the document must pass their reader.
-    (void)parse_results_json(doc, path);
-    return doc;
-  } catch (const fm::ModelError& e) {
-    throw std::runtime_error(e.what());
+  if (!dpath.empty()) {
+    const fm::ImportDescriptor file =
+        fm::parse_import_descriptor(parse_json_text(read_text(dpath), dpath), dpath);
+    // Flags win over the file, field by field.
+    if (given.topology_preset.empty()) given.topology_preset = file.topology_preset;
+    if (given.gpus == 0) given.gpus = file.gpus;
+    if (given.fabric_profile.empty()) given.fabric_profile = file.fabric_profile;
+    if (given.forced_algo.empty()) given.forced_algo = file.forced_algo;
+    if (given.forced_proto.empty()) given.forced_proto = file.forced_proto;
   }
+  const fm::ImportDescriptor d = fm::resolve_descriptor(run, given);
+  nlohmann::json doc = fm::to_results_json(run, d);
+  // What calibrate and publish will read: the document must pass their reader.
+  (void)parse_results_json(doc, path);
+  return doc;
 }
 
 int cmd_import(int argc, char** argv) {
@@ -123,12 +115,12 @@ int cmd_import(int argc, char** argv) {
         if (o == out) {
           std::string msg = f;
           msg.append(": output name ").append(out).append(" used twice");
-          throw std::runtime_error(msg);
+          throw UsageError(msg);
         }
       docs.emplace_back(out, import_nccl_tests_file(f, flags, descriptor));
       if (!force) {
         const std::string why = check_output_path(out);
-        if (!why.empty()) throw std::runtime_error(why);
+        if (!why.empty()) throw UsageError(why);
       }
     }
     for (const auto& [out, doc] : docs) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "fabric_model/errors.h"
 #include "harness/report.h"
 #include "harness/runner.h"
 
@@ -14,24 +15,24 @@ namespace {
 
 // Field access with one-line errors naming the file and the place.
 const nlohmann::json& field(const nlohmann::json& obj, const char* key, const std::string& where) {
-  if (!obj.is_object()) throw std::runtime_error(where + " is not an object");
+  if (!obj.is_object()) throw UsageError(where + " is not an object");
   const auto it = obj.find(key);
-  if (it == obj.end()) throw std::runtime_error(where + " has no '" + key + "'");
+  if (it == obj.end()) throw UsageError(where + " has no '" + key + "'");
   return *it;
 }
 double number(const nlohmann::json& obj, const char* key, const std::string& where) {
   const nlohmann::json& v = field(obj, key, where);
-  if (!v.is_number()) throw std::runtime_error(where + "." + key + " is not a number");
+  if (!v.is_number()) throw UsageError(where + "." + key + " is not a number");
   return v.get<double>();
 }
 long long integer(const nlohmann::json& obj, const char* key, const std::string& where) {
   const nlohmann::json& v = field(obj, key, where);
-  if (!v.is_number_integer()) throw std::runtime_error(where + "." + key + " is not an integer");
+  if (!v.is_number_integer()) throw UsageError(where + "." + key + " is not an integer");
   return v.get<long long>();
 }
 std::string text(const nlohmann::json& obj, const char* key, const std::string& where) {
   const nlohmann::json& v = field(obj, key, where);
-  if (!v.is_string()) throw std::runtime_error(where + "." + key + " is not a string");
+  if (!v.is_string()) throw UsageError(where + "." + key + " is not a string");
   return v.get<std::string>();
 }
 
@@ -43,7 +44,7 @@ Timing timing_from_json(const nlohmann::json& r, const std::string& where) {
   t.busbw_gbps = number(r, "busbw_gbps", where);
   const nlohmann::json& wrong = field(r, "wrong", where);
   if (!wrong.is_null() && !wrong.is_number_integer()) {
-    throw std::runtime_error(where + ".wrong is neither null nor an integer");
+    throw UsageError(where + ".wrong is neither null nor an integer");
   }
   t.wrong = wrong.is_null() ? -1 : wrong.get<long long>();
   t.iters = static_cast<int>(integer(r, "iters", where));
@@ -61,21 +62,21 @@ std::vector<SizeResult> load_resume_rows(const std::string& path, const nlohmann
                                          const RunOptions& opts, int nranks) {
   std::ifstream in(path, std::ios::binary);
   if (!in || std::filesystem::is_directory(path)) {
-    throw std::runtime_error("--resume " + path + ": cannot read the file");
+    throw UsageError("--resume " + path + ": cannot read the file");
   }
   const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
   if (doc.is_discarded()) {
-    throw std::runtime_error("--resume " + path + ": not valid JSON (truncated or corrupt)");
+    throw UsageError("--resume " + path + ": not valid JSON (truncated or corrupt)");
   }
   const std::string where = "--resume " + path;
   if (!doc.is_object() || !doc.contains("schema") || doc["schema"] != kResultsSchema) {
-    throw std::runtime_error(where + ": not a " + std::string(kResultsSchema) + " document");
+    throw UsageError(where + ": not a " + std::string(kResultsSchema) + " document");
   }
   const nlohmann::json& summary = field(doc, "summary", where);
   const nlohmann::json& complete = field(summary, "complete", where + ": summary");
-  if (!complete.is_boolean()) throw std::runtime_error(where + ": summary.complete is not a bool");
+  if (!complete.is_boolean()) throw UsageError(where + ": summary.complete is not a bool");
   if (complete.get<bool>()) {
-    throw std::runtime_error(where + ": the run is complete, nothing to resume");
+    throw UsageError(where + ": the run is complete, nothing to resume");
   }
   // Rows are only comparable when measured the same way: every key that shapes them must match.
   const nlohmann::json& old_meta = field(doc, "meta", where);
@@ -83,16 +84,16 @@ std::vector<SizeResult> load_resume_rows(const std::string& path, const nlohmann
     const auto it = old_meta.find(key);
     const nlohmann::json& now = meta.at(key);
     if (it == old_meta.end() || *it != now) {
-      throw std::runtime_error(where + ": meta." + key + " differs from this run (" +
-                               (it == old_meta.end() ? std::string("absent") : it->dump()) +
-                               " there, " + now.dump() + " here)");
+      throw UsageError(where + ": meta." + key + " differs from this run (" +
+                       (it == old_meta.end() ? std::string("absent") : it->dump()) + " there, " +
+                       now.dump() + " here)");
     }
   }
   const nlohmann::json& results = field(doc, "results", where);
-  if (!results.is_array()) throw std::runtime_error(where + ": results is not an array");
+  if (!results.is_array()) throw UsageError(where + ": results is not an array");
   if (results.size() % 2 != 0) {
-    throw std::runtime_error(where + ": results hold " + std::to_string(results.size()) +
-                             " rows, not out-of-place/in-place pairs");
+    throw UsageError(where + ": results hold " + std::to_string(results.size()) +
+                     " rows, not out-of-place/in-place pairs");
   }
 
   std::vector<SizeResult> rows;
@@ -118,9 +119,9 @@ std::vector<SizeResult> load_resume_rows(const std::string& path, const nlohmann
           integer(r, "bytes", w) != static_cast<long long>(row.bytes) ||
           integer(r, "count", w) != static_cast<long long>(row.count) ||
           field(r, "in_place", w) != in_place) {
-        throw std::runtime_error(w + " is not the row this sweep measures next (" + row.dtype +
-                                 " " + row.op + " " + std::to_string(row.bytes) + " B" +
-                                 (in_place ? " in-place" : " out-of-place") + ")");
+        throw UsageError(w + " is not the row this sweep measures next (" + row.dtype + " " +
+                         row.op + " " + std::to_string(row.bytes) + " B" +
+                         (in_place ? " in-place" : " out-of-place") + ")");
       }
       row.algo = text(r, "algo", w);
       (in_place ? row.in_place : row.out_of_place) = timing_from_json(r, w);
@@ -129,7 +130,7 @@ std::vector<SizeResult> load_resume_rows(const std::string& path, const nlohmann
     return true;
   });
   if (i < results.size()) {
-    throw std::runtime_error(where + ": holds more rows than this sweep measures");
+    throw UsageError(where + ": holds more rows than this sweep measures");
   }
   return rows;
 }
