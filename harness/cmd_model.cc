@@ -4,13 +4,11 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cctype>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,6 +16,9 @@
 #include "fabric_model/calibration.h"
 #include "fabric_model/model.h"
 #include "fabric_model/nccl_tuning.h"
+#include "harness/exit_codes.h"
+#include "harness/report.h"
+#include "harness/sizes.h"
 
 namespace fb {
 
@@ -36,94 +37,29 @@ std::vector<std::string> split_list(const std::vector<std::string>& in) {
   return out;
 }
 
-// "1M" = 2^20 bytes, as on every fabricbench input (binary K/M/G/T).
-std::uint64_t parse_size(const std::string& s) {
-  if (s.empty()) throw fm::ModelError("empty size");
-  if (s.find_first_not_of("0123456789KMGTkmgtiBb") != std::string::npos || !std::isdigit(s[0]))
-    throw fm::ModelError("bad size or count '" + s + "' (expected e.g. 1024, 64K, 1M, 1G)");
-  std::size_t pos = 0;
-  unsigned long long v = 0;
-  try {
-    v = std::stoull(s, &pos);
-  } catch (const std::exception&) {
-    throw fm::ModelError("bad size '" + s + "'");
-  }
-  std::string suf = s.substr(pos);
-  if (!suf.empty() && (suf.back() == 'B' || suf.back() == 'b')) suf.pop_back();
-  if (!suf.empty() && (suf.back() == 'i')) suf.pop_back();
-  int shift = 0;
-  if (suf.empty())
-    shift = 0;
-  else if (suf == "K" || suf == "k")
-    shift = 10;
-  else if (suf == "M" || suf == "m")
-    shift = 20;
-  else if (suf == "G" || suf == "g")
-    shift = 30;
-  else if (suf == "T" || suf == "t")
-    shift = 40;
-  else
-    throw fm::ModelError("bad size suffix in '" + s + "' (use K, M, G, T)");
-  return static_cast<std::uint64_t>(v) << shift;
-}
-
-std::int64_t parse_count(const std::string& s) {
-  const std::uint64_t v = parse_size(s);
-  if (v == 0 || v > (std::uint64_t{1} << 40)) throw fm::ModelError("bad GPU count '" + s + "'");
-  return static_cast<std::int64_t>(v);
-}
-
-std::string human_size(std::uint64_t b) {
-  const char* suf[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int i = 0;
-  double v = static_cast<double>(b);
-  while (v >= 1024 && i < 4 && std::fmod(v, 1024.0) == 0) {
-    v /= 1024;
-    ++i;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g %s", v, suf[i]);
-  return buf;
-}
-
 double peak_rss_mib() {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux: KiB
 }
 
-int fail(const std::string& msg) {
-  std::cerr << "fabricbench: " << msg << "\n";
-  return 2;
-}
-
-// Output files are never overwritten (checked before any work) and appear whole or not at all:
-// written to a temp file next to them, then renamed.
-void check_new_file(const std::string& path) {
-  if (!path.empty() && std::ifstream(path).good()) {
-    throw fm::ModelError("refusing to overwrite existing file " + path);
-  }
-}
-void write_new_file(const std::string& path, const std::string& text) {
-  check_new_file(path);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw fm::ModelError("cannot write '" + path + "'");
-    f << text;
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw fm::ModelError("cannot write '" + path + "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw fm::ModelError("cannot write '" + path + "'");
-  }
-}
-
 }  // namespace
+
+std::int64_t parse_gpu_count(const std::string& text) {
+  const std::uint64_t v = parse_size(text);
+  if (v == 0 || v > (std::uint64_t{1} << 40)) throw UsageError("bad GPU count '" + text + "'");
+  return static_cast<std::int64_t>(v);
+}
+
+void refuse_existing_output(const std::string& path) {
+  if (path.empty()) return;
+  if (std::string why = check_output_path(path); !why.empty()) throw UsageError(why);
+}
+
+int report_command_error(const char* command, const std::exception& e) {
+  std::fprintf(stderr, "fabricbench: %s: %s\n", command, e.what());
+  return exit_code_for(e, kExitUsage);
+}
 
 int cmd_model(int argc, char** argv) {
   CLI::App app{"Model collective time on a datacenter fabric (flow-level or analytic)", "model"};
@@ -167,10 +103,10 @@ int cmd_model(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return fail(std::string("model: ") + e.what());
+    return report_command_error("model", UsageError(e.what()));
   }
   try {
-    check_new_file(json_path);
+    refuse_existing_output(json_path);
     fabrics = split_list(fabrics);
     if (topology == "list" || (fabrics.size() == 1 && fabrics[0] == "list")) {
       if (topology == "list") {
@@ -188,7 +124,7 @@ int cmd_model(int argc, char** argv) {
                     << "\n";
         }
       }
-      return 0;
+      return kExitOk;
     }
     if (fabrics.empty()) fabrics = {"infiniband_ndr", "roce_ecmp", "roce_adaptive"};
     algos = split_list(algos);
@@ -197,28 +133,28 @@ int cmd_model(int argc, char** argv) {
       std::cout << "model algorithms (--algo NAME; auto = fastest that applies, all = each):\n";
       for (const fm::ModelAlgorithm* a : fm::model_algorithms())
         std::cout << "  " << a->name << "  " << a->description << "\n";
-      return 0;
+      return kExitOk;
     }
     if (method != "flow" && method != "analytic" && method != "nccl")
-      throw fm::ModelError("unknown --method '" + method + "' (expected flow, analytic or nccl)");
+      throw UsageError("unknown --method '" + method + "' (expected flow, analytic or nccl)");
     if (analytic) method = "analytic";
     analytic = method == "analytic";
     const bool nccl = method == "nccl";
-    if (!protocol.empty() && !nccl) throw fm::ModelError("--protocol needs --method nccl");
+    if (!protocol.empty() && !nccl) throw UsageError("--protocol needs --method nccl");
     for (auto& a : algos)
       if (a != "all" && !nccl) a = fm::algo_from_string(a);  // unknown names fail before work
     sizes = split_list(sizes);
     if (sizes.empty()) sizes = {"1M", "64M", "1G"};
     gpus_list = split_list(gpus_list);
-    if (seeds < 1) throw fm::ModelError("--seeds must be at least 1");
-    if (qps < 0) throw fm::ModelError("--qps must be positive");
+    if (seeds < 1) throw UsageError("--seeds must be at least 1");
+    if (qps < 0) throw UsageError("--qps must be positive");
 
     const auto t0 = std::chrono::steady_clock::now();
     const fm::ClusterConfig topo = fm::load_cluster_config(topology);
     std::vector<fm::FabricProfile> profs;
     for (const auto& f : fabrics) profs.push_back(fm::load_fabric_profile(f));
     std::vector<std::int64_t> gpus;
-    for (const auto& g : gpus_list) gpus.push_back(parse_count(g));
+    for (const auto& g : gpus_list) gpus.push_back(parse_gpu_count(g));
     if (gpus.empty()) gpus.push_back(topo.gpus);
     std::vector<std::uint64_t> bytes;
     for (const auto& s : sizes) bytes.push_back(parse_size(s));
@@ -227,7 +163,7 @@ int cmd_model(int argc, char** argv) {
     base.collective = traffic == "permutation" ? fm::Collective::kPermutation
                                                : fm::collective_from_string(collective);
     if (!traffic.empty() && traffic != "permutation")
-      throw fm::ModelError("unknown --traffic '" + traffic + "' (expected permutation)");
+      throw UsageError("unknown --traffic '" + traffic + "' (expected permutation)");
     base.placement = fm::placement_from_string(placement);
     base.seeds = seeds;
     base.seed_base = seed_base;
@@ -241,7 +177,7 @@ int cmd_model(int argc, char** argv) {
     if (base.collective == fm::Collective::kPermutation) algos = {"permutation"};
     nlohmann::json calibration_json;
     if (!calibration_group.empty() && calibration_path.empty())
-      throw fm::ModelError("--calibration-group needs --calibration FILE");
+      throw UsageError("--calibration-group needs --calibration FILE");
     if (!calibration_path.empty()) {
       const fm::CalibratedOverrides co =
           fm::calibration_overrides(fm::load_calibration(calibration_path), calibration_group);
@@ -289,8 +225,9 @@ int cmd_model(int argc, char** argv) {
           std::printf(
               "\n# %s  %s  algo=%s  gpus=%lld  size=%s (%llu B)  placement=%s  seeds=%d  %s\n",
               topo.name.c_str(), perm ? "permutation" : fm::to_string(base.collective).c_str(),
-              perm ? "-" : an.c_str(), static_cast<long long>(g), human_size(b).c_str(),
-              static_cast<unsigned long long>(b), placement.c_str(), seeds,
+              perm ? "-" : an.c_str(), static_cast<long long>(g),
+              format_size(b, SizeStyle::kIec).c_str(), static_cast<unsigned long long>(b),
+              placement.c_str(), seeds,
               nccl       ? "nccl"
               : analytic ? "analytic"
                          : "flow-level");
@@ -376,83 +313,11 @@ int cmd_model(int argc, char** argv) {
                             {"peak_rss_mib", peak_rss_mib()},
                             {"results", rows}};
       if (!calibration_json.is_null()) out["calibration"] = calibration_json;
-      write_new_file(json_path, out.dump(2) + "\n");
+      write_file_atomically(json_path, out.dump(2) + "\n");
     }
-    return 0;
+    return kExitOk;
   } catch (const std::exception& e) {
-    return fail(std::string("model: ") + e.what());
-  }
-}
-
-int cmd_topo_size(int argc, char** argv) {
-  CLI::App app{"Bill of materials of a folded Clos for a GPU count", "topo-size"};
-  std::string topology = "colossus_like", json_path, gpus_s;
-  int radix = 0, tiers = -1, planes = 0;
-  double nic = 0, link = 0, oversub = 0;
-  int rail = -1;
-  app.add_option("--topology", topology, "preset name or JSON file");
-  app.add_option("--gpus", gpus_s, "GPU count (K/M suffixes allowed)");
-  app.add_option("--radix", radix, "switch radix, all tiers");
-  app.add_option("--link-gbps", link, "switch port speed, all tiers");
-  app.add_option("--nic-gbps", nic, "NIC speed per GPU");
-  app.add_option("--planes", planes, "parallel fabric planes");
-  app.add_option("--oversubscription", oversub, "down:up ratio below the top, all tiers");
-  app.add_option("--tiers", tiers, "0 = smallest that fits");
-  app.add_option("--rail-optimized", rail, "1 = rail-optimised leaves, 0 = rack leaves");
-  app.add_option("--json", json_path, "write the bill of materials as JSON");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    return fail(std::string("topo-size: ") + e.what());
-  }
-  try {
-    check_new_file(json_path);
-    fm::ClusterConfig c = fm::load_cluster_config(topology);
-    if (!gpus_s.empty()) c.gpus = parse_count(gpus_s);
-    for (auto& t : c.tiers) {
-      if (radix) t.radix = radix;
-      if (link > 0) t.link_gbps = link;
-      if (oversub > 0) t.oversubscription_ratio = oversub;
-    }
-    if (nic > 0) c.nic_gbps = nic;
-    if (planes > 0) c.planes = planes;
-    if (tiers >= 0) c.tier_count = tiers;
-    if (rail >= 0) c.rail_optimized = rail != 0;
-    if (radix < 0 || link < 0 || nic < 0 || planes < 0 || oversub < 0)
-      throw fm::ModelError("negative values are not allowed");
-    const fm::BillOfMaterials b = fm::size_cluster(c);
-    std::printf("topology %s: %lld GPUs, NIC %g Gb/s x %d plane(s), %s\n", c.name.c_str(),
-                static_cast<long long>(b.gpus), c.nic_gbps, b.planes,
-                c.rail_optimized ? "rail-optimised" : "rack leaves");
-    std::printf("tiers %d (max %lld hosts per plane at this tier count)\n", b.tiers,
-                static_cast<long long>(b.max_hosts));
-    std::printf("%-6s %8s %10s %10s %12s %18s\n", "tier", "radix", "down/sw", "up/sw", "switches",
-                "links to tier above");
-    for (int i = 0; i < b.tiers; ++i)
-      std::printf("%-6d %8d %10lld %10lld %12lld %18s\n", i + 1, b.radix_per_tier[i],
-                  static_cast<long long>(b.down_ports_per_tier[i]),
-                  static_cast<long long>(b.up_ports_per_tier[i]),
-                  static_cast<long long>(b.switches_per_tier[i]),
-                  i + 1 < b.tiers ? std::to_string(b.links_above_tier[i]).c_str() : "-");
-    std::printf(
-        "switches %lld, host links %lld, switch links %lld, transceivers %lld "
-        "(2 per link, host links included)\n",
-        static_cast<long long>(b.switches), static_cast<long long>(b.host_links),
-        static_cast<long long>(b.switch_links), static_cast<long long>(b.transceivers));
-    if (b.top_parallel_links > 1)
-      std::printf("top tier partially populated: %lld parallel links per (pod, top switch)\n",
-                  static_cast<long long>(b.top_parallel_links));
-    if (!json_path.empty()) {
-      nlohmann::json j = {{"schema", "fabricbench.topo_size/1"},
-                          {"topology", fm::to_json(c)},
-                          {"bill_of_materials", fm::to_json(b)}};
-      write_new_file(json_path, j.dump(2) + "\n");
-    }
-    return 0;
-  } catch (const std::exception& e) {
-    return fail(std::string("topo-size: ") + e.what());
+    return report_command_error("model", e);
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "collectives/backend.h"
 #include "collectives/collective.h"
+#include "harness/sizes.h"
 #include "kernels/dtype.h"
 #include "kernels/ops.h"
 
@@ -67,16 +68,6 @@ struct ParseOutcome {
 // argv[0] is the collective's name (the subcommand). Validates everything that can be validated
 // without knowing the rank count (root and memory are checked by the runner).
 ParseOutcome parse_run_options(const std::vector<std::string>& args);
-
-// "64M" -> 67108864. Binary suffixes K, M, G, T (case-insensitive, optional trailing B/iB).
-// Throws std::invalid_argument with a clear message on anything else, including overflow.
-std::size_t parse_size(const std::string& text);
-// 'text' in single quotes for an error message, kept to one line: control characters escaped
-// (\xNN), more than 80 characters cut with "...".
-std::string quote_arg(const std::string& text);
-
-// 67108864 -> "64M" (exact binary suffix when possible).
-std::string format_size(std::size_t bytes);
 
 // Sizes of the sweep, nccl-tests' rule: multiply by the factor when it is above 1, else add the
 // step; always includes min, never exceeds max.
