@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "fabric_model/job.h"
 #include "fabric_model/model.h"
 
 namespace {
@@ -88,6 +89,36 @@ void BM_Flow1MAutoIb(benchmark::State& s) { auto_1m(s, "infiniband_ndr"); }
 void BM_Flow1MAutoRoceEcmp(benchmark::State& s) { auto_1m(s, "roce_ecmp"); }
 void BM_Flow1MAutoRoceAdaptive(benchmark::State& s) { auto_1m(s, "roce_adaptive"); }
 
+// Issue 12: the 1M-GPU training-job preset (dense_1m on cluster_1m, 128 DP groups of 8,192
+// ranks, 65,536 PP groups, 131,072 TP groups), every collective of one step flow-level with all
+// groups of a kind solved together. Counters: wall_s, peak_rss_mib, comm_ms_per_step,
+// dp_rs_ms_per_bucket.
+void job_1m(benchmark::State& state, const char* fabric) {
+  const fm::ClusterConfig topo = fm::load_cluster_config("cluster_1m");
+  const fm::FabricProfile fab = fm::load_fabric_profile(fabric);
+  const fm::JobLayout job = fm::build_job(fm::load_job_spec("dense_1m"), topo);
+  double wall = 0, comm = 0, rs = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const fm::JobFabricResult r = fm::evaluate_job(job, topo, fab, fm::JobEvalOptions{});
+    wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    comm = r.comm_time_us_per_step / 1e3;
+    for (const auto& c : r.collectives)
+      if (c.kind == "dp" && c.collective == "reduce_scatter") rs = c.time_us_per_call / 1e3;
+    benchmark::DoNotOptimize(comm);
+  }
+  state.counters["wall_s"] = wall;
+  state.counters["peak_rss_mib"] = peak_rss_mib();
+  state.counters["comm_ms_per_step"] = comm;
+  state.counters["dp_rs_ms_per_bucket"] = rs;
+}
+void BM_Job1MIb(benchmark::State& s) { job_1m(s, "infiniband_ndr"); }
+void BM_Job1MRoceEcmp(benchmark::State& s) { job_1m(s, "roce_ecmp"); }
+void BM_Job1MRoceAdaptive(benchmark::State& s) { job_1m(s, "roce_adaptive"); }
+
+BENCHMARK(BM_Job1MIb)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_Job1MRoceEcmp)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_Job1MRoceAdaptive)->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK(BM_Flow1MAutoIb)->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK(BM_Flow1MAutoRoceEcmp)->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK(BM_Flow1MAutoRoceAdaptive)->Unit(benchmark::kSecond)->Iterations(1);

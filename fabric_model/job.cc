@@ -4,6 +4,7 @@
 #include <chrono>
 #include <limits>
 #include <map>
+#include <memory>
 
 #include "fabric_model/algos/algorithm.h"
 
@@ -227,6 +228,8 @@ JobFabricResult evaluate_job(const JobLayout& job, const ClusterConfig& cluster,
   res.routing = to_string(fabric.routing);
   Micros dp_time = 0, other_time = 0, net_time = 0;
   double weighted_tf = 0;
+  // One session per communicator kind: a kind's collectives reuse each other's solved flows.
+  std::map<std::string, std::unique_ptr<ConcurrentSession>> sessions;
   for (const StepCollective& sc : job.collectives) {
     const Communicator& comm = job.communicator(sc.kind);
     EvalOptions eo;
@@ -236,21 +239,26 @@ JobFabricResult evaluate_job(const JobLayout& job, const ClusterConfig& cluster,
     eo.seeds = o.seeds;
     eo.seed_base = o.seed_base;
     eo.placement = o.placement;
-    ConcurrentGroups g;
-    g.ranks = comm.ranks;
-    g.groups = comm.groups;
-    g.domain = comm.ranks_per_domain;
-    g.custom = sc.p2p ? &kPipelineP2P : nullptr;
-    g.gpus = [&job, &cluster, &comm, &o](std::uint64_t seed) {
-      const std::vector<std::int64_t> place = job_placement(job, cluster, o.placement, seed);
-      std::vector<std::int64_t> out(comm.members.size());
-      for (std::size_t i = 0; i < out.size(); ++i)
-        out[i] = place[static_cast<std::size_t>(comm.members[i])];
-      return out;
-    };
+    const std::string key = sc.kind + (sc.p2p ? ":p2p" : "");
+    auto& session = sessions[key];
+    if (!session) {
+      ConcurrentGroups g;
+      g.ranks = comm.ranks;
+      g.groups = comm.groups;
+      g.domain = comm.ranks_per_domain;
+      g.custom = sc.p2p ? &kPipelineP2P : nullptr;
+      g.gpus = [&job, &cluster, &comm, &o](std::uint64_t seed) {
+        const std::vector<std::int64_t> place = job_placement(job, cluster, o.placement, seed);
+        std::vector<std::int64_t> out(comm.members.size());
+        for (std::size_t i = 0; i < out.size(); ++i)
+          out[i] = place[static_cast<std::size_t>(comm.members[i])];
+        return out;
+      };
+      session = std::make_unique<ConcurrentSession>(cluster, fabric, eo, std::move(g));
+    }
     std::vector<Bytes> sizes = {sc.bytes};
     if (sc.last_bytes > 0) sizes.push_back(sc.last_bytes);
-    const std::vector<ModelResult> r = evaluate_concurrent(cluster, fabric, eo, g, sizes);
+    const std::vector<ModelResult> r = session->evaluate(eo, sizes);
     CollectiveTime ct;
     ct.kind = sc.kind;
     ct.collective = sc.name();

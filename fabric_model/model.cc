@@ -648,28 +648,51 @@ ModelResult evaluate(const ClusterConfig& topology, const FabricProfile& fabric,
   return evaluate_sizes(topology, fabric, options, {options.bytes}).front();
 }
 
-std::vector<ModelResult> evaluate_concurrent(const ClusterConfig& topology,
-                                             const FabricProfile& fabric, const EvalOptions& o,
-                                             const ConcurrentGroups& g,
-                                             const std::vector<Bytes>& sizes) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const Point pt = prepare(topology, fabric, o);
+struct ConcurrentSession::Impl {
+  Point pt;
+  ConcurrentGroups g;
+  Concurrent conc;
+  std::unique_ptr<Evaluator> flow, bound;
+};
+
+ConcurrentSession::ConcurrentSession(const ClusterConfig& topology, const FabricProfile& fabric,
+                                     const EvalOptions& o, ConcurrentGroups g)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.pt = prepare(topology, fabric, o);
   if (g.ranks < 2) throw ModelError("a communicator needs at least 2 ranks");
   if (g.groups < 1) throw ModelError("concurrent groups: at least one group");
   if (g.domain < 1 || g.ranks % g.domain != 0)
     throw ModelError("concurrent groups: ranks must be a multiple of the ranks per domain");
-  if (g.ranks * g.groups > pt.cfg.gpus) throw ModelError("concurrent groups: more ranks than GPUs");
+  if (g.ranks * g.groups > m.pt.cfg.gpus)
+    throw ModelError("concurrent groups: more ranks than GPUs");
   if (!g.gpus) throw ModelError("concurrent groups: no rank -> GPU map");
-  Concurrent conc;
-  conc.req = pt.req;
-  conc.req.ranks = g.ranks;
-  conc.req.domain = g.domain;
-  conc.req.gpus_per_server = std::min(g.domain, pt.cfg.gpus_per_server);
-  conc.groups = g.groups;
-  Evaluator flow(*pt.topo, pt.fab, o.placement, o.analytic);
-  Evaluator bound(*pt.topo, pt.fab, o.placement, true);
-  flow.set_placer(g.gpus);
-  bound.set_placer(g.gpus);
+  m.conc.req = m.pt.req;
+  m.conc.req.ranks = g.ranks;
+  m.conc.req.domain = g.domain;
+  m.conc.req.gpus_per_server = std::min(g.domain, m.pt.cfg.gpus_per_server);
+  m.conc.groups = g.groups;
+  m.flow = std::make_unique<Evaluator>(*m.pt.topo, m.pt.fab, o.placement, o.analytic);
+  m.bound = std::make_unique<Evaluator>(*m.pt.topo, m.pt.fab, o.placement, true);
+  m.flow->set_placer(g.gpus);
+  m.bound->set_placer(g.gpus);
+  m.g = std::move(g);
+}
+
+ConcurrentSession::~ConcurrentSession() = default;
+
+std::vector<ModelResult> ConcurrentSession::evaluate(const EvalOptions& o,
+                                                     const std::vector<Bytes>& sizes) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (sizes.empty()) throw ModelError("concurrent groups: no sizes");
+  if (o.seeds < 1) throw ModelError("seeds must be at least 1");
+  Impl& m = *impl_;
+  const Point& pt = m.pt;
+  const ConcurrentGroups& g = m.g;
+  Concurrent conc = m.conc;
+  conc.req.collective = o.collective;
+  Evaluator& flow = *m.flow;
+  Evaluator& bound = *m.bound;
   std::vector<const ModelAlgorithm*> algos;
   std::vector<Candidate> skipped;
   std::string selection = "forced";
@@ -761,6 +784,14 @@ std::vector<ModelResult> evaluate_concurrent(const ClusterConfig& topology,
     out.push_back(std::move(r));
   }
   return out;
+}
+
+std::vector<ModelResult> evaluate_concurrent(const ClusterConfig& topology,
+                                             const FabricProfile& fabric, const EvalOptions& o,
+                                             const ConcurrentGroups& groups,
+                                             const std::vector<Bytes>& sizes) {
+  ConcurrentSession session(topology, fabric, o, groups);
+  return session.evaluate(o, sizes);
 }
 
 nlohmann::json to_json(const ModelResult& r) {

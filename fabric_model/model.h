@@ -34,6 +34,7 @@
 // All functions throw fb::model::ModelError on bad input; nothing prints or exits.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -148,6 +149,23 @@ struct ConcurrentGroups {
   int domain = 1;
   std::function<std::vector<std::int64_t>(std::uint64_t seed)> gpus;
   const ModelAlgorithm* custom = nullptr;
+};
+// Several collectives on the same communicators (one fabric): the flow sets one solved are
+// reused by the next (e.g. a DP reduce-scatter and all-gather of the same algorithm). The
+// constructor's options give the cluster size, overrides and placement label; evaluate's give
+// the collective, algo and seeds.
+class ConcurrentSession {
+ public:
+  ConcurrentSession(const ClusterConfig& topology, const FabricProfile& fabric,
+                    const EvalOptions& options, ConcurrentGroups groups);
+  ~ConcurrentSession();
+  ConcurrentSession(const ConcurrentSession&) = delete;
+  ConcurrentSession& operator=(const ConcurrentSession&) = delete;
+  std::vector<ModelResult> evaluate(const EvalOptions& options, const std::vector<Bytes>& sizes);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 std::vector<ModelResult> evaluate_concurrent(const ClusterConfig& topology,
                                              const FabricProfile& fabric,
