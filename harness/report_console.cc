@@ -60,6 +60,7 @@ class ConsoleReporter final : public Reporter {
   void begin(const nlohmann::json& meta) override {
     const nlohmann::json sweep = get_or<nlohmann::json>(meta, "sweep", nlohmann::json::object());
     per_iter_ = get_or<bool>(sweep, "per_iter_timing", false);
+    ranks_ = get_or<nlohmann::json>(meta, "ranks", nlohmann::json::array());
     if (!header_) return;
     print_run_header(meta);
     if (per_iter_) {
@@ -97,6 +98,13 @@ class ConsoleReporter final : public Reporter {
     } else {
       std::fprintf(out_, "# Peak bus bandwidth   : %g GB/s at %zu B (%s)\n", s.peak_busbw_gbps,
                    s.peak_bytes, s.peak_variant.c_str());
+    }
+    if (s.slowest_rank >= 0 && s.slowest_ratio >= kSlowRankRatio) {
+      std::fprintf(out_,
+                   "# Slowest rank         : rank %d on %s: %.2fx the median rank time at %zu B "
+                   "(%s)\n",
+                   s.slowest_rank, host_of(s.slowest_rank).c_str(), s.slowest_ratio,
+                   s.slowest_bytes, s.slowest_variant.c_str());
     }
     if (!s.complete) std::fprintf(out_, "# Incomplete run      : the sweep was interrupted\n");
     std::fprintf(out_, "#\n");
@@ -220,6 +228,13 @@ class ConsoleReporter final : public Reporter {
   std::FILE* out_;
   bool header_;
   bool per_iter_ = false;
+  nlohmann::json ranks_;  // meta's ranks: the host of the slowest rank
+
+  std::string host_of(int rank) const {
+    for (const auto& r : ranks_)
+      if (get_or<int>(r, "rank", -1) == rank) return get_or<std::string>(r, "host", "?");
+    return "?";
+  }
 };
 
 }  // namespace

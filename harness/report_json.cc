@@ -59,6 +59,16 @@ namespace {
 // Invalid UTF-8 (a host name, a command-line argument) must not cost the results file.
 constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
 
+// Which rank was furthest above the median rank time, and where (null with one rank).
+nlohmann::json slowest_rank_json(const RunSummary& s) {
+  if (s.slowest_rank < 0) return nullptr;
+  return {{"rank", s.slowest_rank},
+          {"ratio_to_median", s.slowest_ratio},
+          {"bytes", s.slowest_bytes},
+          {"variant", s.slowest_variant},
+          {"slow", s.slowest_ratio >= kSlowRankRatio}};
+}
+
 class JsonReporter final : public Reporter {
  public:
   explicit JsonReporter(std::string path) : path_(path), rows_(std::move(path)) {}
@@ -80,7 +90,8 @@ class JsonReporter final : public Reporter {
                                     {"wrong_total", s.wrong_total},
                                     {"out_of_bounds", s.out_of_bounds},
                                     {"complete", s.complete},
-                                    {"end_time", s.end_time}};
+                                    {"end_time", s.end_time},
+                                    {"slowest_rank", slowest_rank_json(s)}};
     std::string head = "{\n  \"schema\": ";
     head += nlohmann::json(kResultsSchema).dump();
     head += ",\n  \"complete\": ";
@@ -109,7 +120,12 @@ class JsonReporter final : public Reporter {
       line_ += "\": ";
       line_ += f.second.dump(-1, ' ', false, kReplace);
     }
-    const PerIterStats& p = (in_place ? row.in_place : row.out_of_place).per_iter;
+    const Timing& t = in_place ? row.in_place : row.out_of_place;
+    if (!t.rank_time_us.empty()) {
+      line_ += ", \"rank_time_us\": ";
+      line_ += nlohmann::json(t.rank_time_us).dump(-1, ' ', false, kReplace);
+    }
+    const PerIterStats& p = t.per_iter;
     if (p.present) {
       line_ += ", \"per_iter\": ";
       line_ += per_iter_json(p).dump(-1, ' ', false, kReplace);

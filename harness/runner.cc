@@ -50,6 +50,19 @@ void SummaryBuilder::add(const SizeResult& row) {
     }
     busbw_sum_ += t->busbw_gbps;
     ++busbw_n_;
+    if (t->rank_time_us.size() >= 2) {
+      std::vector<double> sorted = t->rank_time_us;
+      std::sort(sorted.begin(), sorted.end());
+      const double median = quantile_sorted(sorted, 0.5);
+      const auto slowest = std::max_element(t->rank_time_us.begin(), t->rank_time_us.end());
+      const double ratio = median > 0 ? *slowest / median : 0.0;
+      if (ratio > s_.slowest_ratio) {
+        s_.slowest_ratio = ratio;
+        s_.slowest_rank = static_cast<int>(slowest - t->rank_time_us.begin());
+        s_.slowest_bytes = row.bytes;
+        s_.slowest_variant = t == &row.in_place ? "in-place" : "out-of-place";
+      }
+    }
     if (t->busbw_gbps > s_.peak_busbw_gbps) {
       s_.peak_busbw_gbps = t->busbw_gbps;
       s_.peak_bytes = row.bytes;
@@ -228,6 +241,13 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
       mine /= static_cast<double>(times.size());
       if (watchdog) watchdog->set_phase(phase_name(row, in_place, "combining times"));
       double combined = 0;
+      // Every rank's own mean time (which rank is slow), outside the timed region.
+      std::vector<double> rank_mean(static_cast<std::size_t>(nranks), 0.0);
+      rank_mean[static_cast<std::size_t>(rank)] = mine;
+      {
+        WatchedCall guard(watchdog);
+        world.allreduce_sum(rank_mean.data(), nranks);
+      }
       std::vector<double> rank_times;  // -I: [rank][iteration], every rank's own times
       if (opts.per_iter_timing == 1) {
         rank_times.assign(static_cast<std::size_t>(nranks) * times.size(), 0.0);
@@ -256,6 +276,8 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
       t.time_us_mean = st.mean;
       t.time_us_max = st.max;
       t.time_us_p99 = st.p99;
+      t.rank_time_us = rank_mean;
+      for (double& x : t.rank_time_us) x *= 1e6;
       if (opts.per_iter_timing == 1) {
         t.per_iter = per_iter_stats(times, opts.per_iter_skip);
         t.per_iter.rank_times_us.resize(static_cast<std::size_t>(nranks));

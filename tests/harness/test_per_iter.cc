@@ -15,6 +15,7 @@
 
 #include "harness/options.h"
 #include "harness/report.h"
+#include "harness/runner.h"
 #include "harness/stats.h"
 
 namespace fb {
@@ -125,6 +126,58 @@ TEST(PerIter, ConsoleRowHasEightMoreColumnsThanWithout) {
   EXPECT_NE(with.find("Per-Iteration Report"), std::string::npos);
 }
 
+SizeResult ranked_row(std::size_t bytes, std::vector<double> oop, std::vector<double> ip) {
+  SizeResult row;
+  row.collective = "all_reduce";
+  row.bytes = bytes;
+  row.out_of_place.measured = row.in_place.measured = true;
+  row.out_of_place.rank_time_us = std::move(oop);
+  row.in_place.rank_time_us = std::move(ip);
+  return row;
+}
+
+TEST(SlowRank, SummaryNamesTheRankFurthestAboveTheMedian) {
+  SummaryBuilder b;
+  b.add(ranked_row(64, {10, 11, 10, 10}, {10, 10, 12, 10}));   // 1.1x, 1.2x
+  b.add(ranked_row(128, {10, 10, 30, 10}, {10, 10, 10, 10}));  // rank 2: 30 / median 10
+  const RunSummary s = b.summary(true);
+  EXPECT_EQ(s.slowest_rank, 2);
+  EXPECT_DOUBLE_EQ(s.slowest_ratio, 3.0);
+  EXPECT_EQ(s.slowest_bytes, 128u);
+  EXPECT_EQ(s.slowest_variant, "out-of-place");
+  SummaryBuilder one;
+  one.add(ranked_row(64, {10}, {10}));
+  EXPECT_EQ(one.summary(true).slowest_rank, -1);  // one rank: nobody to compare with
+}
+
+std::string footer(const RunSummary& s) {
+  std::FILE* f = std::tmpfile();
+  auto rep = make_console_reporter(f, false);
+  rep->begin({{"ranks", {{{"rank", 0}, {"host", "a"}}, {{"rank", 1}, {"host", "nodeB"}}}}});
+  rep->finish(s);
+  std::fflush(f);
+  std::rewind(f);
+  std::string text;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  return text;
+}
+
+TEST(SlowRank, FooterNamesRankAndHostOnlyWhenFar) {
+  RunSummary s;
+  s.slowest_rank = 1;
+  s.slowest_ratio = 1.5;
+  s.slowest_bytes = 4096;
+  s.slowest_variant = "in-place";
+  EXPECT_NE(footer(s).find("# Slowest rank         : rank 1 on nodeB: 1.50x the median rank time "
+                           "at 4096 B (in-place)\n"),
+            std::string::npos);
+  s.slowest_ratio = kSlowRankRatio * 0.99;
+  EXPECT_EQ(footer(s).find("Slowest rank"), std::string::npos);
+}
+
 nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -157,7 +210,10 @@ TEST(PerIter, RealRunKeepsRawAndPerRankTimes) {
     double lo = 1e300;
     for (int i = 2; i < 5; ++i) lo = std::min(lo, p["times_us"][i].get<double>());
     EXPECT_DOUBLE_EQ(p["min_us"].get<double>(), lo);
+    EXPECT_EQ(row["rank_time_us"].size(), 2u);
   }
+  EXPECT_TRUE(r["summary"]["slowest_rank"].is_object());
+  EXPECT_GE(r["summary"]["slowest_rank"]["ratio_to_median"].get<double>(), 1.0);
   EXPECT_EQ(r["meta"]["sweep"]["per_iter_timing"], true);
   const auto n = read_json(nj);
   const auto& row = n["results"][0];
