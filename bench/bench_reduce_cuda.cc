@@ -10,8 +10,8 @@
 
 #include <string>
 
-#include "collectives/cuda_device.h"
 #include "fb_config.h"
+#include "kernels/cuda_device.h"
 
 #if FB_HAVE_CUDA
 #include <cuda_runtime_api.h>

@@ -1,6 +1,8 @@
 // --backend mpi: the MPI library's own collectives on host buffers.
 #include "collectives/backend_mpi.h"
 
+#include <mpi.h>
+
 #include <climits>
 #include <cstring>
 #include <map>
@@ -8,10 +10,8 @@
 #include <utility>
 
 #include "collectives/backend_mpi_cuda.h"
+#include "fb_config.h"
 #include "kernels/reduce_cpu.h"
-
-#if FB_HAVE_MPI
-#include <mpi.h>
 
 namespace fb {
 namespace {
@@ -209,4 +209,3 @@ std::unique_ptr<Backend> make_mpi_backend(World& world, const BackendOptions& op
 }
 
 }  // namespace fb
-#endif

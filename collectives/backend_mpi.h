@@ -3,10 +3,8 @@
 #include <memory>
 
 #include "collectives/backend.h"
-#include "fb_config.h"
 
 namespace fb {
-#if FB_HAVE_MPI
+// Defined in MPI builds only (the backend registry names it only there).
 std::unique_ptr<Backend> make_mpi_backend(World& world, const BackendOptions& opts);
-#endif
 }  // namespace fb

@@ -1,7 +1,5 @@
 #include "collectives/backend_mpi_cuda.h"
 
-#if FB_HAVE_CUDA
-
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -10,7 +8,8 @@
 #include <stdexcept>
 #include <utility>
 
-#include "collectives/cuda_device.h"
+#include "collectives/backend_device.h"
+#include "fb_config.h"
 #include "kernels/cuda_check.h"
 
 #if FB_HAVE_MPI
@@ -142,5 +141,3 @@ std::unique_ptr<Backend> make_mpi_cuda_backend(std::unique_ptr<Backend> mpi_host
 #endif
 
 }  // namespace fb
-
-#endif  // FB_HAVE_CUDA

@@ -8,24 +8,21 @@
 #include <string>
 
 #include "collectives/backend.h"
-#include "fb_config.h"
 
 namespace fb {
 
-#if FB_HAVE_CUDA
-// `host` runs on host buffers; `note` describes the staging for the results' metadata.
+// CUDA builds only. `host` runs on host buffers; `note` describes the staging for the results'
+// metadata.
 std::unique_ptr<Backend> make_cuda_staging_backend(std::unique_ptr<Backend> host,
                                                    const std::string& note);
-#endif
 
-#if FB_HAVE_CUDA && FB_HAVE_MPI
-// The MPI backend on GPU buffers: make_mpi_backend delegates here when opts.device == kCuda.
-// The MPI library's CUDA awareness (MPIX_Query_cuda_support where mpi-ext.h provides it) is
-// recorded; the data always stage through pinned host memory, because the MPI backend also
-// touches its buffers on the host (avg division, 16-bit float operators, in-place moves).
+// CUDA builds with MPI only. The MPI backend on GPU buffers: make_mpi_backend delegates here
+// when opts.device == kCuda. The MPI library's CUDA awareness (MPIX_Query_cuda_support where
+// mpi-ext.h provides it) is recorded; the data always stage through pinned host memory, because the
+// MPI backend also touches its buffers on the host (avg division, 16-bit float operators, in-place
+// moves).
 std::unique_ptr<Backend> make_mpi_cuda_backend(std::unique_ptr<Backend> mpi_host_backend);
 // "yes (...)", "no (...)" or "unknown (...)": what the MPI library says of CUDA buffers.
 std::string mpi_cuda_awareness();
-#endif
 
 }  // namespace fb

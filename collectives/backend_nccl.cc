@@ -1,7 +1,5 @@
 #include "collectives/backend_nccl.h"
 
-#if FB_HAVE_NCCL
-
 #include <cuda_runtime_api.h>
 
 #include <cstring>
@@ -10,80 +8,14 @@
 #include <utility>
 #include <vector>
 
-#include "collectives/cuda_device.h"
+#include "collectives/backend_device.h"
+#include "collectives/nccl_util.h"
 #include "kernels/cuda_check.h"
+#include "kernels/cuda_device.h"
 #include "kernels/cuda_timer.h"
 #include "kernels/reduce_cuda.h"
 
 namespace fb {
-
-ncclDataType_t nccl_type(DType t) {
-  switch (t) {
-    case DType::kInt8:
-      return ncclInt8;
-    case DType::kUint8:
-      return ncclUint8;
-    case DType::kInt32:
-      return ncclInt32;
-    case DType::kUint32:
-      return ncclUint32;
-    case DType::kInt64:
-      return ncclInt64;
-    case DType::kUint64:
-      return ncclUint64;
-    case DType::kHalf:
-      return ncclFloat16;
-    case DType::kFloat:
-      return ncclFloat32;
-    case DType::kDouble:
-      return ncclFloat64;
-    case DType::kBfloat16:
-      break;
-  }
-  return ncclBfloat16;
-}
-
-std::string nccl_version_string() {
-  int v = 0;
-  if (ncclGetVersion(&v) != ncclSuccess) return "unknown";
-  // Codes since 2.9 are major * 10000 + minor * 100 + patch (older ones * 1000 + * 100).
-  if (v >= 10000) {
-    return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." +
-           std::to_string(v % 100);
-  }
-  return std::to_string(v / 1000) + "." + std::to_string(v / 100 % 10) + "." +
-         std::to_string(v % 100);
-}
-
-void throw_nccl_error(ncclResult_t r, const char* call, const char* file, int line) {
-  std::string msg = std::string(call) + " failed at " + file + ":" + std::to_string(line) + ": " +
-                    ncclGetErrorString(r);
-  const char* last = ncclGetLastError(nullptr);
-  if (last != nullptr && last[0] != '\0') msg += " (" + std::string(last) + ")";
-  throw std::runtime_error(msg);
-}
-
-ncclComm_t nccl_comm_from_world(World& world) {
-  // The id travels with a status, so a failure on rank 0 ends every rank with a message.
-  struct {
-    int ok;
-    ncclUniqueId id;
-  } msg{};
-  std::string root_error;
-  if (world.rank() == 0) {
-    const ncclResult_t r = ncclGetUniqueId(&msg.id);
-    msg.ok = r == ncclSuccess;
-    if (!msg.ok) root_error = std::string("ncclGetUniqueId failed: ") + ncclGetErrorString(r);
-  }
-  world.broadcast_bytes(&msg, static_cast<int>(sizeof msg), 0);
-  if (!msg.ok) {
-    throw std::runtime_error(world.rank() == 0 ? root_error
-                                               : "rank 0 could not create the NCCL unique id");
-  }
-  ncclComm_t comm = nullptr;
-  FB_NCCL_CHECK(ncclCommInitRank(&comm, world.size(), msg.id, world.rank()));
-  return comm;
-}
 
 namespace {
 
@@ -105,20 +37,14 @@ class NcclBackend final : public DeviceBufferBackend {
     // Collective over the world: every rank's GPU for the metadata (describe() runs on one rank).
     gpus_ = world.allgather_string(info.name + "|" + info.pci_bus_id + "|" + std::to_string(dev_));
     FB_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-    comm_ = nccl_comm_from_world(world);
+    comm_ = nccl_comm_from_world(world, stream_);
     rank_ = world.rank();
     size_ = world.size();
   }
 
   ~NcclBackend() override {
-    if (comm_ != nullptr) {
-      // Finish in-flight work first; after an error the communicator was already aborted.
-      if (cudaStreamSynchronize(stream_) == cudaSuccess) {
-        (void)ncclCommDestroy(comm_);
-      } else {
-        (void)ncclCommAbort(comm_);
-      }
-    }
+    // Before the stream goes: finishes in-flight work (after an error it was aborted already).
+    comm_.close();
     if (scratch_ != nullptr) (void)cudaFree(scratch_);
     if (stream_ != nullptr) (void)cudaStreamDestroy(stream_);
   }
@@ -178,7 +104,7 @@ class NcclBackend final : public DeviceBufferBackend {
   // next call) and rethrows.
   template <typename F>
   void guarded(F&& f) {
-    if (comm_ == nullptr) throw std::runtime_error("backend nccl: communicator was aborted");
+    if (!comm_) throw std::runtime_error("backend nccl: communicator was aborted");
     try {
       f();
     } catch (...) {
@@ -188,8 +114,7 @@ class NcclBackend final : public DeviceBufferBackend {
         if (g) (void)cudaGraphDestroy(g);
         capturing_ = false;
       }
-      (void)ncclCommAbort(comm_);
-      comm_ = nullptr;
+      comm_.abort();
       throw;
     }
   }
@@ -217,24 +142,24 @@ class NcclBackend final : public DeviceBufferBackend {
     const ncclRedOp_t op = nccl_op(a.op);
     switch (a.coll->kind) {
       case CollKind::kAllReduce:
-        FB_NCCL_CHECK(ncclAllReduce(a.send, recv, n, type, op, comm_, stream_));
+        FB_NCCL_CHECK(ncclAllReduce(a.send, recv, n, type, op, comm_.get(), stream_));
         if (a.op == RedOp::kAvg) avg_finalize_cuda(a.dtype, recv, n, size_, stream_);
         break;
       case CollKind::kAllGather:
-        FB_NCCL_CHECK(ncclAllGather(a.send, recv, n, type, comm_, stream_));
+        FB_NCCL_CHECK(ncclAllGather(a.send, recv, n, type, comm_.get(), stream_));
         break;
       case CollKind::kReduceScatter: {
         // In place, NCCL's convention: the result is this rank's chunk of the input buffer.
         unsigned char* out = a.in_place ? recv + static_cast<std::size_t>(rank_) * n * es : recv;
-        FB_NCCL_CHECK(ncclReduceScatter(a.send, out, n, type, op, comm_, stream_));
+        FB_NCCL_CHECK(ncclReduceScatter(a.send, out, n, type, op, comm_.get(), stream_));
         if (a.op == RedOp::kAvg) avg_finalize_cuda(a.dtype, out, n, size_, stream_);
         break;
       }
       case CollKind::kBroadcast:
-        FB_NCCL_CHECK(ncclBroadcast(a.send, recv, n, type, a.root, comm_, stream_));
+        FB_NCCL_CHECK(ncclBroadcast(a.send, recv, n, type, a.root, comm_.get(), stream_));
         break;
       case CollKind::kReduce:
-        FB_NCCL_CHECK(ncclReduce(a.send, recv, n, type, op, a.root, comm_, stream_));
+        FB_NCCL_CHECK(ncclReduce(a.send, recv, n, type, op, a.root, comm_.get(), stream_));
         if (a.op == RedOp::kAvg && rank_ == a.root) {
           avg_finalize_cuda(a.dtype, recv, n, size_, stream_);
         }
@@ -246,8 +171,8 @@ class NcclBackend final : public DeviceBufferBackend {
         FB_NCCL_CHECK(ncclGroupStart());
         for (int p = 0; p < size_; ++p) {
           const std::size_t off = static_cast<std::size_t>(p) * n * es;
-          FB_NCCL_CHECK(ncclSend(send + off, n, type, p, comm_, stream_));
-          FB_NCCL_CHECK(ncclRecv(recv + off, n, type, p, comm_, stream_));
+          FB_NCCL_CHECK(ncclSend(send + off, n, type, p, comm_.get(), stream_));
+          FB_NCCL_CHECK(ncclRecv(recv + off, n, type, p, comm_.get(), stream_));
         }
         FB_NCCL_CHECK(ncclGroupEnd());
         break;
@@ -255,8 +180,8 @@ class NcclBackend final : public DeviceBufferBackend {
       case CollKind::kSendRecv: {
         const void* send = a.in_place ? stage_input(a) : a.send;
         FB_NCCL_CHECK(ncclGroupStart());
-        FB_NCCL_CHECK(ncclSend(send, n, type, (rank_ + 1) % size_, comm_, stream_));
-        FB_NCCL_CHECK(ncclRecv(recv, n, type, (rank_ + size_ - 1) % size_, comm_, stream_));
+        FB_NCCL_CHECK(ncclSend(send, n, type, (rank_ + 1) % size_, comm_.get(), stream_));
+        FB_NCCL_CHECK(ncclRecv(recv, n, type, (rank_ + size_ - 1) % size_, comm_.get(), stream_));
         FB_NCCL_CHECK(ncclGroupEnd());
         break;
       }
@@ -294,7 +219,7 @@ class NcclBackend final : public DeviceBufferBackend {
       if (e == cudaSuccess) return;
       if (e != cudaErrorNotReady) throw_cuda_error(e, "cudaStreamQuery", __FILE__, __LINE__);
       ncclResult_t async = ncclSuccess;
-      FB_NCCL_CHECK(ncclCommGetAsyncError(comm_, &async));
+      FB_NCCL_CHECK(ncclCommGetAsyncError(comm_.get(), &async));
       if (async != ncclSuccess && async != ncclInProgress) {
         throw_nccl_error(async, "ncclCommGetAsyncError", __FILE__, __LINE__);
       }
@@ -367,7 +292,7 @@ class NcclBackend final : public DeviceBufferBackend {
   int rank_ = 0, size_ = 1;
   std::vector<std::string> gpus_;  // "name|pci bus id|device index" per rank
   cudaStream_t stream_ = nullptr;
-  ncclComm_t comm_ = nullptr;
+  NcclComm comm_;  // closed in the destructor, before the stream is destroyed
   void* scratch_ = nullptr;
   std::size_t scratch_bytes_ = 0;
   bool capturing_ = false;
@@ -380,5 +305,3 @@ std::unique_ptr<Backend> make_nccl_backend(World& world, const BackendOptions& o
 }
 
 }  // namespace fb
-
-#endif  // FB_HAVE_NCCL

@@ -9,10 +9,6 @@
 #include "collectives/transport_thread.h"
 #include "fb_config.h"
 
-#if FB_HAVE_NCCL
-#include "collectives/transport_nccl.h"
-#endif
-
 namespace fb {
 namespace {
 
@@ -106,11 +102,8 @@ std::unique_ptr<Backend> make_own_backend_with(std::unique_ptr<Communicator> com
 
 std::unique_ptr<Backend> make_own_backend(World& world, const BackendOptions& opts) {
   if (opts.device != DeviceKind::kCpu) {
-#if FB_HAVE_NCCL
-    return make_own_cuda_backend(world, opts);  // NCCL transport + CUDA engine
-#else
+    // The registry (backends.cc) sends GPU runs to make_own_cuda_backend in NCCL builds.
     throw std::runtime_error("backend own: --device cuda needs the NCCL transport (not built)");
-#endif
   }
   // Ranks that are threads of one process (-g N) talk through shared memory.
   if (std::unique_ptr<Communicator> comm = world.take_thread_communicator()) {

@@ -1,7 +1,7 @@
 // --backend own: the suite's own algorithms (collectives/algorithm.h) over a Communicator and an
 // Engine. On the CPU: the MPI point-to-point transport (shared windows within a node) and the
 // host engine; a GPU build plugs in an NCCL transport and a CUDA engine through
-// make_own_backend_with.
+// make_own_backend_with (collectives/backend_own_cuda.h).
 #pragma once
 
 #include <memory>
@@ -12,8 +12,9 @@
 
 namespace fb {
 
-// `opts.algo` is a registered algorithm name or "auto" (validated here; "list" is the caller's
-// job: print format_algorithm_list()).
+// Host buffers (opts.device kCpu; throws otherwise): threads, MPI or self transport. `opts.algo`
+// is a registered algorithm name or "auto" (validated here; "list" is the caller's job: print
+// format_algorithm_list()).
 std::unique_ptr<Backend> make_own_backend(World& world, const BackendOptions& opts);
 
 // The same backend over any transport and engine; `transport` names them in the metadata.

@@ -4,9 +4,22 @@
 #include "collectives/backend_mpi.h"
 #include "collectives/backend_nccl.h"
 #include "collectives/backend_own.h"
+#include "collectives/backend_own_cuda.h"
 #include "fb_config.h"
 
 namespace fb {
+namespace {
+
+// --backend own: host buffers through make_own_backend; GPU buffers through the NCCL transport
+// and the CUDA engine where built.
+std::unique_ptr<Backend> make_own(World& world, const BackendOptions& opts) {
+#if FB_HAVE_NCCL
+  if (opts.device != DeviceKind::kCpu) return make_own_cuda_backend(world, opts);
+#endif
+  return make_own_backend(world, opts);
+}
+
+}  // namespace
 
 const std::vector<BackendDef>& all_backends() {
   static const std::vector<BackendDef> kAll = {
@@ -20,7 +33,7 @@ const std::vector<BackendDef>& all_backends() {
 #else
     {"nccl", "NCCL's collectives on GPU buffers", nullptr, "built without NCCL (WITH_NCCL=OFF)"},
 #endif
-    {"own", "the suite's own algorithms (--algo NAME|auto|list)", &make_own_backend, ""},
+    {"own", "the suite's own algorithms (--algo NAME|auto|list)", &make_own, ""},
   };
   return kAll;
 }

@@ -1,6 +1,5 @@
 #include "collectives/transport_mpi.h"
 
-#if FB_HAVE_MPI
 #include <mpi.h>
 
 #include <algorithm>
@@ -254,4 +253,3 @@ std::unique_ptr<Communicator> make_mpi_communicator(void* mpi_comm) {
 }
 
 }  // namespace fb
-#endif

@@ -6,11 +6,9 @@
 #include <memory>
 
 #include "collectives/transport.h"
-#include "fb_config.h"
 
 namespace fb {
-#if FB_HAVE_MPI
-// `mpi_comm` points to an MPI_Comm (e.g. World::native_handle()); it is duplicated.
+// MPI builds only. `mpi_comm` points to an MPI_Comm (e.g. World::native_handle()); it is
+// duplicated.
 std::unique_ptr<Communicator> make_mpi_communicator(void* mpi_comm);
-#endif
 }  // namespace fb

@@ -1,6 +1,5 @@
+// NCCL send/recv as a Communicator: the own algorithms' transport on GPU buffers.
 #include "collectives/transport_nccl.h"
-
-#if FB_HAVE_NCCL
 
 #include <unistd.h>
 
@@ -11,10 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "collectives/backend_nccl.h"
-#include "collectives/backend_own.h"
-#include "collectives/cuda_device.h"
-#include "collectives/engine_cuda.h"
+#include "collectives/nccl_util.h"
 #include "kernels/cuda_check.h"
 
 namespace fb {
@@ -42,18 +38,10 @@ struct Placement {
 
 class NcclCommunicator final : public Communicator {
  public:
-  NcclCommunicator(ncclComm_t comm, cudaStream_t stream, Placement place)
-      : comm_(comm), stream_(stream), place_(std::move(place)) {
-    FB_NCCL_CHECK(ncclCommUserRank(comm_, &rank_));
-    FB_NCCL_CHECK(ncclCommCount(comm_, &size_));
-  }
-  ~NcclCommunicator() override {
-    if (comm_ == nullptr) return;
-    if (cudaStreamSynchronize(stream_) == cudaSuccess) {
-      (void)ncclCommDestroy(comm_);
-    } else {
-      (void)ncclCommAbort(comm_);
-    }
+  NcclCommunicator(NcclComm comm, Placement place)
+      : comm_(std::move(comm)), stream_(comm_.stream()), place_(std::move(place)) {
+    FB_NCCL_CHECK(ncclCommUserRank(comm_.get(), &rank_));
+    FB_NCCL_CHECK(ncclCommCount(comm_.get(), &size_));
   }
 
   int rank() const override { return rank_; }
@@ -84,7 +72,7 @@ class NcclCommunicator final : public Communicator {
     int* token = nullptr;
     FB_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&token), sizeof(int), stream_));
     FB_CUDA_CHECK(cudaMemsetAsync(token, 0, sizeof(int), stream_));
-    FB_NCCL_CHECK(ncclAllReduce(token, token, 1, ncclInt32, ncclSum, comm_, stream_));
+    FB_NCCL_CHECK(ncclAllReduce(token, token, 1, ncclInt32, ncclSum, comm_.get(), stream_));
     FB_CUDA_CHECK(cudaFreeAsync(token, stream_));
     FB_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
@@ -112,9 +100,9 @@ class NcclCommunicator final : public Communicator {
     FB_NCCL_CHECK(ncclGroupStart());
     for (const PendingOp& op : pending_) {
       if (op.send) {
-        FB_NCCL_CHECK(ncclSend(op.buf, op.bytes, ncclInt8, op.peer, comm_, stream_));
+        FB_NCCL_CHECK(ncclSend(op.buf, op.bytes, ncclInt8, op.peer, comm_.get(), stream_));
       } else {
-        FB_NCCL_CHECK(ncclRecv(op.buf, op.bytes, ncclInt8, op.peer, comm_, stream_));
+        FB_NCCL_CHECK(ncclRecv(op.buf, op.bytes, ncclInt8, op.peer, comm_.get(), stream_));
       }
     }
     FB_NCCL_CHECK(ncclGroupEnd());
@@ -125,17 +113,17 @@ class NcclCommunicator final : public Communicator {
   std::unique_ptr<Communicator> split(int color, const std::vector<int>& colors) {
     flush();
     ncclComm_t sub = nullptr;
-    FB_NCCL_CHECK(ncclCommSplit(comm_, color, rank_, &sub, nullptr));
+    FB_NCCL_CHECK(ncclCommSplit(comm_.get(), color, rank_, &sub, nullptr));
     Placement p;
     for (std::size_t r = 0; r < colors.size(); ++r) {
       if (colors[r] != color) continue;
       p.node.push_back(place_.node[r]);
       p.local.push_back(place_.local[r]);
     }
-    return std::make_unique<NcclCommunicator>(sub, stream_, std::move(p));
+    return std::make_unique<NcclCommunicator>(NcclComm(sub, stream_), std::move(p));
   }
 
-  ncclComm_t comm_;
+  NcclComm comm_;  // destroyed (or aborted) after the stream's work
   cudaStream_t stream_;
   Placement place_;
   int rank_ = 0, size_ = 1;
@@ -157,62 +145,11 @@ Placement placement_of(World& world) {
   return p;
 }
 
-// Owns the stream the transport and engine share; destroyed after both (declared first).
-class StreamOwner {
- public:
-  StreamOwner() { FB_CUDA_CHECK(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking)); }
-  ~StreamOwner() { (void)cudaStreamDestroy(s_); }
-  StreamOwner(const StreamOwner&) = delete;
-  StreamOwner& operator=(const StreamOwner&) = delete;
-  cudaStream_t get() const { return s_; }
-
- private:
-  cudaStream_t s_ = nullptr;
-};
-
-// The own backend on GPU buffers, holding the stream it enqueues on (destroyed after it).
-class OwnCudaBackend final : public DeviceBufferBackend {
- public:
-  OwnCudaBackend(std::unique_ptr<StreamOwner> stream, std::unique_ptr<Backend> inner)
-      : stream_(std::move(stream)), inner_(std::move(inner)) {}
-  std::string name() const override { return inner_->name(); }
-  std::string algorithm(const CollArgs& a) const override { return inner_->algorithm(a); }
-  bool supports(const CollectiveDef& c) const override { return inner_->supports(c); }
-  void run(const CollArgs& a) override { inner_->run(a); }
-  void sync() override { inner_->sync(); }
-  std::vector<double> time_iterations(const CollArgs& a, int iters,
-                                      CallObserver* observer) override {
-    return inner_->time_iterations(a, iters, observer);
-  }
-  void describe(nlohmann::json& meta) const override {
-    inner_->describe(meta);
-    meta["nccl_version"] = nccl_version_string();
-    meta["own_engine"] = "CUDA kernels (kernels/reduce_cuda.h) on the transport's stream";
-  }
-
- private:
-  std::unique_ptr<StreamOwner> stream_;  // destroyed last
-  std::unique_ptr<Backend> inner_;
-};
-
 }  // namespace
 
 std::unique_ptr<Communicator> make_nccl_communicator(World& world, cudaStream_t stream) {
   Placement place = placement_of(world);
-  return std::make_unique<NcclCommunicator>(nccl_comm_from_world(world), stream, std::move(place));
-}
-
-std::unique_ptr<Backend> make_own_cuda_backend(World& world, const BackendOptions& opts) {
-  const GpuProbe probe = probe_gpus();
-  if (probe.count == 0) throw std::runtime_error("backend own --device cuda: " + probe.reason);
-  select_gpu(gpu_for_local_rank(world.local_rank(), probe.count));
-  auto stream = std::make_unique<StreamOwner>();
-  std::unique_ptr<Backend> own =
-      make_own_backend_with(make_nccl_communicator(world, stream->get()),
-                            make_cuda_engine(stream->get()), opts, "nccl p2p");
-  return std::make_unique<OwnCudaBackend>(std::move(stream), std::move(own));
+  return std::make_unique<NcclCommunicator>(nccl_comm_from_world(world, stream), std::move(place));
 }
 
 }  // namespace fb
-
-#endif  // FB_HAVE_NCCL

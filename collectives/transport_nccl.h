@@ -1,15 +1,13 @@
-// NCCL send/recv as a Communicator for the suite's own algorithms on GPU buffers, and the factory
-// of --backend own --device cuda (NCCL transport + CUDA engine on one stream).
+// NCCL send/recv as a Communicator for the suite's own algorithms on GPU buffers (NCCL builds
+// only). Depends on the transport interface and the world, never on a backend.
 #pragma once
+
+#include <cuda_runtime_api.h>
 
 #include <memory>
 
-#include "collectives/backend.h"
 #include "collectives/transport.h"
-#include "fb_config.h"
-
-#if FB_HAVE_NCCL
-#include <cuda_runtime_api.h>
+#include "collectives/world.h"
 
 namespace fb {
 
@@ -20,9 +18,4 @@ namespace fb {
 // the host); barrier() blocks the host.
 std::unique_ptr<Communicator> make_nccl_communicator(World& world, cudaStream_t stream);
 
-// --backend own --device cuda: make_own_backend delegates here. Picks the GPU of the local rank,
-// GPU buffers, NCCL transport, CUDA engine.
-std::unique_ptr<Backend> make_own_cuda_backend(World& world, const BackendOptions& opts);
-
 }  // namespace fb
-#endif  // FB_HAVE_NCCL

@@ -2,9 +2,9 @@
 
 #include <cstdio>
 
-#include "collectives/cuda_device.h"
 #include "harness/exit_codes.h"
 #include "harness/rank_errors.h"
+#include "kernels/cuda_device.h"
 
 namespace fb {
 namespace {

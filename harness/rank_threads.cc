@@ -3,9 +3,9 @@
 #include <thread>
 #include <vector>
 
-#include "collectives/cuda_device.h"
 #include "harness/exit_codes.h"
 #include "harness/run_rank.h"
+#include "kernels/cuda_device.h"
 
 namespace fb {
 

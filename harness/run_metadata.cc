@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "collectives/cuda_device.h"
 #include "fb_config.h"
+#include "kernels/cuda_device.h"
 
 namespace fb {
 namespace {

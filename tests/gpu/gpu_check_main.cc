@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "collectives/cuda_device.h"
 #include "fb_config.h"
+#include "kernels/cuda_device.h"
 #include "kernels/probe_cuda.h"
 #include "tests/gpu/gpu_checks.h"
 

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "collectives/cuda_device.h"
 #include "fb_config.h"
+#include "kernels/cuda_device.h"
 #include "kernels/cuda_launch.h"
 #include "kernels/half_types.h"
 #include "kernels/ops.h"

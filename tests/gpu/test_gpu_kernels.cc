@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "collectives/cuda_device.h"
+#include "kernels/cuda_device.h"
 #include "tests/gpu/gpu_checks.h"
 
 namespace fb {

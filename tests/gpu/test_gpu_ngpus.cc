@@ -10,8 +10,8 @@
 #include <set>
 #include <string>
 
-#include "collectives/cuda_device.h"
 #include "fb_config.h"
+#include "kernels/cuda_device.h"
 
 namespace fb {
 namespace {

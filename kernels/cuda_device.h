@@ -1,13 +1,11 @@
-// GPU detection and description, safe to call before any other CUDA call and in binaries built
-// without CUDA. The harness asks probe_gpus() first to choose between CPU and CUDA mode: with the
-// static CUDA runtime, a machine without a driver or device answers here with a reason instead of
-// failing later.
+// GPU detection, description and device memory, safe to call before any other CUDA call and in
+// binaries built without CUDA (cuda_device_none.cc: CMake picks one of the two). The harness asks
+// probe_gpus() first to choose between CPU and CUDA mode: with the static CUDA runtime, a machine
+// without a driver or device answers here with a reason instead of failing later.
 #pragma once
 
 #include <cstddef>
 #include <string>
-
-#include "collectives/backend.h"
 
 namespace fb {
 
@@ -31,7 +29,6 @@ struct GpuInfo {
 
 // Description of device `dev`; throws std::runtime_error if it cannot be queried.
 GpuInfo gpu_info(int dev);
-inline std::string gpu_name(int dev) { return gpu_info(dev).name; }
 inline std::string gpu_pci_bus_id(int dev) { return gpu_info(dev).pci_bus_id; }
 
 // "13.0" style versions; "none" when absent (driver missing or built without CUDA).
@@ -48,24 +45,11 @@ inline int gpu_for_local_rank(int local_rank, int device_count) {
 // cudaSetDevice(dev); throws std::runtime_error with the CUDA error on failure.
 void select_gpu(int dev);
 
-// Device memory on the current GPU for the GPU backends' Backend::alloc/free/copy_* overrides.
+// Device memory on the current GPU (the GPU backends' buffers: collectives/backend_device.h).
 // Synchronous; throw std::runtime_error with the CUDA error (or "built without CUDA").
 void* device_alloc(std::size_t bytes);
 void device_free(void* p);
 void device_to_host(void* host, const void* dev, std::size_t bytes);
 void host_to_device(void* dev, const void* host, std::size_t bytes);
-
-// Base of the GPU backends: their buffers are device memory on the current GPU.
-class DeviceBufferBackend : public Backend {
- public:
-  void* alloc(std::size_t bytes) override { return device_alloc(bytes); }
-  void free(void* p) override { device_free(p); }
-  void copy_to_host(void* host, const void* buf, std::size_t bytes) override {
-    device_to_host(host, buf, bytes);
-  }
-  void copy_from_host(void* buf, const void* host, std::size_t bytes) override {
-    host_to_device(buf, host, bytes);
-  }
-};
 
 }  // namespace fb

@@ -1,16 +1,11 @@
-#include "collectives/cuda_device.h"
+// The CUDA build's GPU probing and device memory (cuda_device_none.cc without CUDA).
+#include "kernels/cuda_device.h"
+
+#include <cuda_runtime_api.h>
 
 #include <stdexcept>
 
-#include "fb_config.h"
-
-#if FB_HAVE_CUDA
-#include <cuda_runtime_api.h>
-#endif
-
 namespace fb {
-
-#if FB_HAVE_CUDA
 namespace {
 
 std::string error_text(cudaError_t e) {
@@ -124,31 +119,5 @@ void host_to_device(void* dev, const void* host, std::size_t bytes) {
   const cudaError_t e = cudaMemcpy(dev, host, bytes, cudaMemcpyHostToDevice);
   if (e != cudaSuccess) throw std::runtime_error("cudaMemcpy H2D failed: " + error_text(e));
 }
-
-#else  // !FB_HAVE_CUDA
-
-GpuProbe probe_gpus() { return GpuProbe{0, "built without CUDA (WITH_CUDA=OFF)"}; }
-
-GpuInfo gpu_info(int dev) {
-  throw std::runtime_error("gpu_info(" + std::to_string(dev) + "): built without CUDA");
-}
-
-std::string cuda_runtime_version() { return "none"; }
-std::string cuda_driver_version() { return "none"; }
-
-void select_gpu(int dev) {
-  throw std::runtime_error("select_gpu(" + std::to_string(dev) + "): built without CUDA");
-}
-
-void* device_alloc(std::size_t) { throw std::runtime_error("device_alloc: built without CUDA"); }
-void device_free(void*) {}
-void device_to_host(void*, const void*, std::size_t) {
-  throw std::runtime_error("device_to_host: built without CUDA");
-}
-void host_to_device(void*, const void*, std::size_t) {
-  throw std::runtime_error("host_to_device: built without CUDA");
-}
-
-#endif
 
 }  // namespace fb
