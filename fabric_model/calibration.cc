@@ -203,7 +203,7 @@ std::optional<Collective> model_collective(const std::string& name) {
 }  // namespace
 
 double bus_factor(const std::string& collective, int nranks) {
-  // nccl-tests PERFORMANCE.md: rooted collectives and sendrecv move the data once (factor 1).
+  // nccl-tests PERFORMANCE.md: rooted and point-to-point collectives move the data once (factor 1).
   const auto c = model_collective(collective);
   return c && nranks >= 1 ? fb::model::bus_factor(*c, nranks) : 1;
 }
@@ -499,8 +499,8 @@ Calibration load_calibration(const std::string& path) {
 CalibratedOverrides calibration_overrides(const Calibration& c, const std::string& select) {
   const GroupFit* best = nullptr;
   auto rank = [](const GroupFit& g) {
-    return std::make_tuple(g.accepted, g.key.collective == "all_reduce", g.key.device == "cuda",
-                           g.key.nranks, g.busbw_asymptote_gbps);
+    return std::make_tuple(g.accepted, model_collective(g.key.collective) == Collective::kAllReduce,
+                           g.key.device == "cuda", g.key.nranks, g.busbw_asymptote_gbps);
   };
   for (const auto& g : c.groups) {
     if (!select.empty() && g.key.label().find(select) == std::string::npos) continue;
@@ -655,7 +655,9 @@ CalibratedOverrides calibration_overrides_for(const Calibration& c, const Cluste
   for (const auto& g : c.groups) {
     const std::string label = g.key.label();
     if (!g.accepted) {
-      out.refused.push_back(label + ": the fit was refused (" + g.refusal + ")");
+      std::string line = label;
+      line.append(": the fit was refused (").append(g.refusal).append(")");
+      out.refused.push_back(std::move(line));
       continue;
     }
     std::string why = device_mismatch(g, target);
@@ -696,7 +698,9 @@ CalibratedOverrides calibration_overrides_for(const Calibration& c, const Cluste
         continue;
       }
     }
-    out.refused.push_back(label + ": " + why);
+    std::string line = label;
+    line.append(": ").append(why);
+    out.refused.push_back(std::move(line));
   }
   std::vector<std::string> groups;
   if (scaleup != nullptr) {

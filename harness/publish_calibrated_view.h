@@ -9,7 +9,9 @@
 
 namespace fb::pub {
 
-// A "## With this machine's calibration" section; says why when the calibration cannot be used.
+// A "## This machine's calibration" section: the measured groups as what this machine's transport
+// does, what they replace per modelled (topology, fabric) and why not, and the re-evaluated
+// points where a measurement of the same kind of device and link replaces something.
 std::string calibrated_view(const ModelIndex& m, const model::Calibration& cal);
 
 }  // namespace fb::pub
