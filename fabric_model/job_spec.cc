@@ -83,7 +83,11 @@ void JobSpec::validate() const {
       {"bucket_parameters", bucket_parameters}};
   for (const auto& [key, v] : sizes) {
     const std::string why = positive(key, v);
-    if (!why.empty()) throw ModelError(w + ": " + why);
+    if (!why.empty()) {
+      std::string m = w;
+      m.append(": ").append(why);
+      throw ModelError(m);
+    }
   }
   if (compute_tflops_per_gpu < 0) throw ModelError(w + ": compute_tflops_per_gpu is negative");
   if (tp * cp * pp * dp != gpus)
