@@ -145,7 +145,8 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   app.add_option("-c,--check", o.check_iters, "checked iterations per size (0: no checking)");
   app.add_option("-d,--datatype", dtype, "element type, or all");
   app.add_option("-o,--op", op, "reduction operator, or all");
-  app.add_option("-r,--root", o.root, "root rank for broadcast and reduce");
+  app.add_option("-r,--root", o.root,
+                 "root rank for broadcast and reduce (-1: every rank in turn)");
   app.add_option("-a,--average", average, "combine per-rank times: 0 rank 0, 1 mean, 2 min, 3 max");
   app.add_option("-z,--blocking", o.blocking, "1: wait for each collective (device backends)");
   app.add_option("-N,--run_cycles", o.run_cycles, "repeat the sweep N times (0: forever)");
@@ -228,7 +229,7 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   if (!(o.checkpoint_s >= 0.0) || !std::isfinite(o.checkpoint_s)) {
     return fail("--checkpoint must be a non-negative number of seconds");
   }
-  if (o.root < 0) return fail("-r/--root must not be negative");
+  if (o.root < -1) return fail("-r/--root must be a rank, or -1 for every rank in turn");
   if (average < 0 || average > 3) return fail("-a/--average must be 0, 1, 2 or 3");
   o.average = static_cast<AverageMode>(average);
   if (o.blocking != 0 && o.blocking != 1) return fail("-z/--blocking must be 0 or 1");

@@ -105,7 +105,7 @@ std::vector<SizeResult> load_resume_rows(const std::string& path, const nlohmann
     row.cycle = step.cycle;
     row.dtype = dtype_name(step.dtype);
     row.op = opts.collective->uses_op ? redop_name(step.op) : "none";
-    row.root = opts.collective->uses_root ? opts.root : -1;
+    row.root = opts.collective->uses_root ? step.root : -1;
     row.bytes = step.counts.bytes;
     row.count = step.counts.param_count;
     for (int variant = 0; variant < 2; ++variant, ++i) {

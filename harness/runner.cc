@@ -149,9 +149,14 @@ void for_each_sweep_step(const RunOptions& opts, int nranks,
       step.dtype = dtype;
       for (RedOp op : ops) {
         step.op = op;
-        for (std::size_t size : sizes) {
-          step.counts = coll.counts(size, dtype_size(dtype), nranks);
-          if (!fn(step)) return;
+        const bool every_root = coll.uses_root && opts.root < 0;
+        const int first_root = every_root ? 0 : std::max(opts.root, 0);
+        const int last_root = every_root ? nranks - 1 : first_root;
+        for (step.root = first_root; step.root <= last_root; ++step.root) {
+          for (std::size_t size : sizes) {
+            step.counts = coll.counts(size, dtype_size(dtype), nranks);
+            if (!fn(step)) return;
+          }
         }
       }
     }
@@ -191,12 +196,12 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
     row.cycle = cycle;
     row.dtype = dtype_name(dtype);
     row.op = coll.uses_op ? redop_name(op) : "none";
-    row.root = coll.uses_root ? opts.root : -1;
+    row.root = coll.uses_root ? step.root : -1;
     CollArgs args;
     args.coll = &coll;
     args.dtype = dtype;
     args.op = op;
-    args.root = opts.root;
+    args.root = step.root;
     args.counts = step.counts;
     row.bytes = args.counts.bytes;
     row.count = args.counts.param_count;
@@ -205,7 +210,7 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
     DataContext ctx;
     ctx.dtype = dtype;
     ctx.op = data_op(coll, op);
-    ctx.root = opts.root;
+    ctx.root = step.root;
     ctx.rank = rank;
     ctx.nranks = nranks;
     ctx.seed = opts.seed + static_cast<std::uint64_t>(cycle);

@@ -51,10 +51,12 @@ struct SweepStep {
   int cycle = 0;
   DType dtype = DType::kFloat;
   RedOp op = RedOp::kSum;
+  int root = 0;  // rooted collectives: -r, or with -r -1 each rank in turn
   CollCounts counts;
 };
 
-// Calls `fn` for every step of the sweep in order until it returns false (-N 0 never ends).
+// Calls `fn` for every step of the sweep in order until it returns false (-N 0 never ends). The
+// order is nccl-tests': cycle, dtype, op, root (-r -1: 0 .. nranks-1), size.
 void for_each_sweep_step(const RunOptions& opts, int nranks,
                          const std::function<bool(const SweepStep&)>& fn);
 

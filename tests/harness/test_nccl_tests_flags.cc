@@ -227,5 +227,29 @@ TEST(PerIter, RealRunKeepsRawAndPerRankTimes) {
   std::filesystem::remove_all(dir);
 }
 
+// -r -1: a rooted collective runs with every rank as the root in turn (nccl-tests' order: the
+// root loop outside the size loop), each checked exactly.
+TEST(EveryRoot, EachRankInTurnExactlyChecked) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("fb_roots_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  for (const char* coll : {"broadcast", "reduce"}) {
+    const std::string json = (dir / (std::string(coll) + ".json")).string();
+    const std::string cmd = std::string(FB_BINARY) + " " + coll +
+                            " -g 3 --backend own --device cpu -b 1 -e 1000 -f 10 -n 1 -w 0 -c 1 "
+                            "-d int32 -r -1 --no-bind --json " +
+                            json + " > /dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << coll;
+    const auto r = read_json(json);
+    const auto& rows = r["results"];
+    ASSERT_EQ(rows.size(), 3u * 4u * 2u) << coll;  // roots x sizes (1 10 100 1000 B) x variants
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(rows[i]["root"], static_cast<int>(i / 8)) << coll << " row " << i;
+      EXPECT_EQ(rows[i]["wrong"], 0) << coll << " row " << i;
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace fb
