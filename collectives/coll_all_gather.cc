@@ -31,7 +31,7 @@ CheckRegion expected(const DataContext& c, void* out) {
 }  // namespace
 
 extern const CollectiveDef kAllGather = {
-    "all_gather", CollKind::kAllGather, false,           false,   counts,
-    bus_factor,   in_place_offset,      fill_own_stream, expected};
+    "all_gather", CollKind::kAllGather, false,           false,           counts,
+    bus_factor,   ring_chunk_steps,     in_place_offset, fill_own_stream, expected};
 
 }  // namespace fb

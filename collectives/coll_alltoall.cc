@@ -30,7 +30,7 @@ CheckRegion expected(const DataContext& c, void* out) {
 
 // Chunk j of rank r (destined to rank j) holds elements [j*chunk, (j+1)*chunk) of stream r.
 extern const CollectiveDef kAlltoall = {
-    "alltoall", CollKind::kAlltoall, false,           false,   counts,
-    bus_factor, input_at_start,      fill_own_stream, expected};
+    "alltoall", CollKind::kAlltoall, false,          false,           counts,
+    bus_factor, ring_chunk_steps,    input_at_start, fill_own_stream, expected};
 
 }  // namespace fb

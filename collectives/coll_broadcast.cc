@@ -12,8 +12,9 @@ CheckRegion expected(const DataContext& c, void* out) {
 }  // namespace
 
 // A pipelined chain moves every byte once over each link: busbw = algbw.
-extern const CollectiveDef kBroadcast = {"broadcast",    CollKind::kBroadcast, false,
-                                         true,           whole_buffer_counts,  unit_bus_factor,
-                                         input_at_start, fill_own_stream,      expected};
+extern const CollectiveDef kBroadcast = {"broadcast", CollKind::kBroadcast, false,
+                                         true,        whole_buffer_counts,  unit_bus_factor,
+                                         single_step, input_at_start,       fill_own_stream,
+                                         expected};
 
 }  // namespace fb

@@ -19,7 +19,7 @@ CheckRegion expected(const DataContext& c, void* out) {
 
 // A pipelined chain moves every byte once over each link: busbw = algbw.
 extern const CollectiveDef kReduce = {
-    "reduce",        CollKind::kReduce, true, true,    whole_buffer_counts,
-    unit_bus_factor, input_at_start,    fill, expected};
+    "reduce",        CollKind::kReduce, true,           true, whole_buffer_counts,
+    unit_bus_factor, single_step,       input_at_start, fill, expected};
 
 }  // namespace fb

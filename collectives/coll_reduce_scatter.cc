@@ -29,7 +29,7 @@ CheckRegion expected(const DataContext& c, void* out) {
 }  // namespace
 
 extern const CollectiveDef kReduceScatter = {
-    "reduce_scatter", CollKind::kReduceScatter, true, false,   counts,
-    bus_factor,       input_at_start,           fill, expected};
+    "reduce_scatter", CollKind::kReduceScatter, true,           false, counts,
+    bus_factor,       ring_chunk_steps,         input_at_start, fill,  expected};
 
 }  // namespace fb

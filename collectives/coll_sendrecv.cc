@@ -13,8 +13,8 @@ CheckRegion expected(const DataContext& c, void* out) {
 }  // namespace
 
 // A ring shift: rank r sends its buffer to r + 1 and receives from r - 1; busbw = algbw.
-extern const CollectiveDef kSendRecv = {"sendrecv",     CollKind::kSendRecv, false,
-                                        false,          whole_buffer_counts, unit_bus_factor,
-                                        input_at_start, fill_own_stream,     expected};
+extern const CollectiveDef kSendRecv = {
+    "sendrecv",      CollKind::kSendRecv, false,          false,           whole_buffer_counts,
+    unit_bus_factor, single_step,         input_at_start, fill_own_stream, expected};
 
 }  // namespace fb

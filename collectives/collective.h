@@ -60,6 +60,9 @@ struct CollectiveDef {
   // busbw = algbw * factor: the fraction of data that crosses the slowest link of an optimal
   // algorithm, so busbw is comparable to the hardware peak (nccl-tests' PERFORMANCE.md).
   double (*bus_bw_factor)(int nranks);
+  // Steps of the ring (or pairwise) algorithm over `nranks` ranks: the latency terms an alpha-beta
+  // fit counts (calibration reads it from the results' metadata). 1 for one rank.
+  int (*ring_steps)(int nranks);
   // Element offset in the receive buffer where the input lives when running in place.
   std::size_t (*in_place_input_offset)(const DataContext& ctx);
   // Writes this rank's input (send_count elements) to `input`.
@@ -75,6 +78,11 @@ CollCounts whole_buffer_counts(std::size_t bytes, std::size_t elem_size, int nra
 std::size_t input_at_start(const DataContext& ctx);
 // Each byte crosses each link once in the optimal algorithm: busbw = algbw.
 double unit_bus_factor(int nranks);
+// One step whatever the rank count (rooted collectives and sendrecv, as pipelined chains).
+int single_step(int nranks);
+// n-1 steps: each rank exchanges one chunk with a neighbour per step (all_gather, reduce_scatter,
+// alltoall).
+int ring_chunk_steps(int nranks);
 // This rank's own input stream, from the sum value domain (collectives that only move data).
 void fill_own_stream(const DataContext& ctx, void* input);
 

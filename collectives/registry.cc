@@ -16,6 +16,10 @@ std::size_t input_at_start(const DataContext&) { return 0; }
 
 double unit_bus_factor(int) { return 1.0; }
 
+int single_step(int) { return 1; }
+
+int ring_chunk_steps(int n) { return n < 2 ? 1 : n - 1; }
+
 void fill_own_stream(const DataContext& c, void* in) {
   generate(c.dtype, RedOp::kSum, c.nranks, c.seed, c.rank, 0, in, c.counts.send_count);
 }

@@ -11,6 +11,15 @@ namespace fb::model {
 using Gbps = double;          // link speed, 1e9 bit/s
 using Bytes = std::uint64_t;  // message size
 using Micros = double;        // time
+using Nanos = double;         // time (switch and link latencies)
+using GBps = double;          // reported bandwidth (algbw, busbw), 1e9 B/s as nccl-tests
+
+inline constexpr Micros micros_from_seconds(double s) { return s * 1e6; }
+inline constexpr Micros micros_from_nanos(Nanos ns) { return ns * 1e-3; }
+// Bandwidth of `bytes` moved in `seconds`; 0 when no time passed.
+inline constexpr GBps gbps_from(double bytes, double seconds) {
+  return seconds > 0 ? bytes / seconds / 1e9 : 0.0;
+}
 
 // 1 Gb/s = 1e9 / 8 B/s = 125 B/us.
 inline constexpr double bytes_per_us(Gbps g) { return g * 125.0; }

@@ -75,6 +75,9 @@ nlohmann::json run_metadata(World& world, const RunOptions& opts, const Backend&
   meta["command_line"] = opts.argv;
   meta["start_time"] = utc_now();
   meta["collective"] = opts.collective->name;
+  // From the collective registry, so readers (calibration) need no per-collective table.
+  meta["bus_bw_factor"] = opts.collective->bus_bw_factor(world.size());
+  meta["ring_steps"] = opts.collective->ring_steps(world.size());
   meta["backend"] = backend.name();
   meta["algorithm"] = opts.backend == "own" ? opts.algo : "library";
   meta["device"] = device_buffers ? "cuda" : "cpu";

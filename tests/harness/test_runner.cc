@@ -33,6 +33,22 @@ TEST(Registry, BusBandwidthFactorsFollowNcclTests) {
   EXPECT_EQ(find_collective("allreduce"), nullptr);
 }
 
+TEST(Registry, RingStepsCountTheRingAlgorithmsSteps) {
+  // all_reduce: reduce-scatter + all-gather, n-1 steps each; chunk exchanges n-1; chains 1.
+  const struct {
+    const char* name;
+    int steps_at_8;
+  } kCases[] = {{"all_reduce", 14}, {"all_gather", 7}, {"reduce_scatter", 7}, {"alltoall", 7},
+                {"broadcast", 1},   {"reduce", 1},     {"sendrecv", 1}};
+  for (const auto& c : kCases) {
+    const CollectiveDef* def = find_collective(c.name);
+    ASSERT_NE(def, nullptr) << c.name;
+    EXPECT_EQ(def->ring_steps(8), c.steps_at_8) << c.name;
+    EXPECT_EQ(def->ring_steps(1), 1) << c.name;
+  }
+  EXPECT_EQ(find_collective("all_reduce")->ring_steps(2), 2);
+}
+
 TEST(Registry, CountsFollowNcclTestsSizeMeaning) {
   // all_gather: the size is the gathered output, split into equal per-rank chunks (rounded down).
   CollCounts c = find_collective("all_gather")->counts(1000, 4, 3);
