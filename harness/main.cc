@@ -7,8 +7,10 @@
 #include "collectives/collective.h"
 #include "harness/cmd_calibrate.h"
 #include "harness/cmd_import.h"
+#include "harness/cmd_job.h"
 #include "harness/cmd_model.h"
 #include "harness/cmd_publish.h"
+#include "harness/cmd_validate.h"
 #include "harness/commands.h"
 #include "harness/exit_codes.h"
 #include "harness/options.h"
@@ -20,8 +22,11 @@ namespace {
 const Command kCommands[] = {
     {"model", "collective time on a modelled cluster and fabric", &cmd_model},
     {"topo-size", "bill of materials of a Clos cluster", &cmd_topo_size},
+    {"job", "a training job's communication per step on modelled fabrics", &cmd_job},
     {"calibrate", "fit latency/bandwidth/efficiency to results files", &cmd_calibrate},
     {"import", "nccl-tests output (text or -J JSON) as fabricbench results files", &cmd_import},
+    {"validate", "nccl-tests logs vs the model's prediction, calibrated leaving each out",
+     &cmd_validate},
     {"publish", "tables and plots from results/ (measured, model vs measured, fabrics)",
      &cmd_publish},
 };
@@ -43,7 +48,7 @@ int main(int argc, char** argv) {
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fabricbench: %s\n", e.what());
-    return kExitRunFailed;
+    return exit_code_for(e);
   }
   std::fprintf(stderr, "fabricbench: unknown command '%s' (see fabricbench --help)\n", sub.c_str());
   return kExitUsage;
