@@ -3,7 +3,7 @@
 # by the rank count). A wrong element makes fabricbench exit non-zero, failing the test.
 set(FB_MPIRUN ${FB_TEST_MPIRUN})  # tests/CMakeLists.txt
 foreach(np 1 2 3 4)
-  foreach(coll all_reduce all_gather reduce_scatter broadcast reduce alltoall sendrecv)
+  foreach(coll ${FB_COLLECTIVES})  # collectives/CMakeLists.txt: one per coll_*.cc
     set(root 0)
     if(np GREATER 1)
       math(EXPR root "${np} - 1")
