@@ -81,7 +81,7 @@ elif [ "$cal_rc" -ne 0 ]; then
 fi
 
 if [ "${MODEL_FULL:-0}" = 1 ]; then
-  step "model: scripts/model_comparison.sh (full study: aligned + fragmented placement, permutation, colossus-like, analytic; ~9 min here)"
+  step "model: scripts/model_comparison.sh (full study: aligned + fragmented placement, permutation, colossus-like, analytic; ~10 min on a quiet 2-core machine, 31 min under load)"
   bash scripts/model_comparison.sh "$FB" results/model | grep -E '^(command:|script wall)' \
     | sed 's/^/   /'
 elif [ "${SKIP_MODEL:-0}" != 1 ]; then
@@ -110,11 +110,20 @@ elif [ "${SKIP_MODEL:-0}" != 1 ]; then
     --algo ring --seeds 3
 fi
 
+step "validate: fabricbench validate tests/fabric_model/data/nccl_tests/*.txt --out results (public nccl-tests logs, leave one log out)"
+"$FB" validate tests/fabric_model/data/nccl_tests/*.txt --out results | sed 's/^/   /'
+
+step "training jobs: scripts/job_comparison.sh (Llama 3 405B 16k, dense 100k and 1M, DeepSeek-V3 MoE; IB vs RoCE ECMP vs adaptive; ~5 min)"
+bash scripts/job_comparison.sh "$FB" results | grep -E '^(command:|script wall|job comparison)' | sed 's/^/   /'
+
 step "publish: fabricbench publish"
 "$FB" publish | tee /tmp/fabricbench-publish.$$ | grep -v '^headline' | sed 's/^/   /'
 step "done in $((SECONDS - t0)) s"
-echo "tables: results/tables/{measured,model_vs_measured,fabric_comparison}.md"
+echo "tables: results/tables/{measured,model_vs_measured,fabric_comparison,validation,training_jobs}.md"
 echo "plots:  results/plots/*.png and *.svg"
 echo "headline:"
 grep '^headline' /tmp/fabricbench-publish.$$ | sed 's/^headline: /  /'
+if [ -f results/tables/training_jobs_headline.txt ]; then
+  sed 's/^/  /' results/tables/training_jobs_headline.txt
+fi
 rm -f /tmp/fabricbench-publish.$$
