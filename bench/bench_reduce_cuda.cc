@@ -12,6 +12,7 @@
 
 #include "fb_config.h"
 #include "kernels/cuda_device.h"
+#include "kernels/dtype.h"
 
 #if FB_HAVE_CUDA
 #include <cuda_runtime_api.h>

@@ -178,21 +178,39 @@ int cmd_model(int argc, char** argv) {
     nlohmann::json calibration_json;
     if (!calibration_group.empty() && calibration_path.empty())
       throw UsageError("--calibration-group needs --calibration FILE");
+    // Per fabric: the parameters of this topology that a measurement of the same kind of device
+    // and link replaces (calibration.h calibration_overrides_for); every other group is refused
+    // with why (a CPU run never replaces NVLink or a NIC).
+    std::vector<fm::CalibratedOverrides> cal_of(profs.size());
     if (!calibration_path.empty()) {
-      const fm::CalibratedOverrides co =
-          fm::calibration_overrides(fm::load_calibration(calibration_path), calibration_group);
-      const std::vector<std::string> applied = fm::apply_calibration(co, base.overrides);
-      calibration_json = fm::to_json(co, calibration_path);
-      std::printf("# calibration %s, group %s\n", calibration_path.c_str(), co.group.c_str());
-      for (const auto& m : co.measured) {
-        const bool used = std::find(applied.begin(), applied.end(), m.parameter) != applied.end();
-        std::printf(
-            "#   %-26s %10.4g %-6s %s\n", m.parameter.c_str(), m.value, m.unit.c_str(),
-            used ? ("measured: " + m.source).c_str() : "measured, but overridden by a flag");
+      fm::Calibration cal = fm::load_calibration(calibration_path);
+      if (!calibration_group.empty()) {
+        std::vector<fm::GroupFit> kept;
+        for (const auto& g : cal.groups)
+          if (g.key.label().find(calibration_group) != std::string::npos) kept.push_back(g);
+        if (kept.empty()) {
+          throw UsageError("no group of " + calibration_path + " matches --calibration-group '" +
+                           calibration_group + "'");
+        }
+        cal.groups = std::move(kept);
       }
-      for (const auto& p : co.from_profile)
-        std::printf("#   %-26s from the topology/profile\n", p.c_str());
-      for (const auto& n : co.notes) std::printf("#   note: %s\n", n.c_str());
+      calibration_json = {{"file", calibration_path}, {"fabrics", nlohmann::json::array()}};
+      for (std::size_t fi = 0; fi < profs.size(); ++fi) {
+        cal_of[fi] = fm::calibration_overrides_for(cal, topo, profs[fi].name);
+        const fm::CalibratedOverrides& co = cal_of[fi];
+        nlohmann::json j = fm::to_json(co, calibration_path);
+        j["fabric"] = profs[fi].name;
+        j["refused"] = co.refused;
+        calibration_json["fabrics"].push_back(j);
+        std::printf("# calibration %s for %s on %s:%s\n", calibration_path.c_str(),
+                    topo.name.c_str(), profs[fi].name.c_str(),
+                    co.measured.empty() ? " replaces nothing" : "");
+        for (const auto& m : co.measured)
+          std::printf("#   %-26s %10.4g %-6s measured: %s\n", m.parameter.c_str(), m.value,
+                      m.unit.c_str(), m.source.c_str());
+        for (const auto& r : co.refused) std::printf("#   refused: %s\n", r.c_str());
+        for (const auto& n : co.notes) std::printf("#   note: %s\n", n.c_str());
+      }
     }
 
     nlohmann::json rows = nlohmann::json::array();
@@ -204,17 +222,22 @@ int cmd_model(int argc, char** argv) {
         o.gpus = g;
         // by_fabric[fabric][size] = the rows of that point (one, or every candidate for 'all').
         std::vector<std::vector<std::vector<fm::ModelResult>>> by_fabric;
-        for (const auto& p : profs) {
+        for (std::size_t fi = 0; fi < profs.size(); ++fi) {
+          const fm::FabricProfile& p = profs[fi];
+          // This fabric's calibration (explicit flags keep their values).
+          fm::ClusterConfig topo_f = topo;
+          fm::EvalOptions o_f = o;
+          if (!calibration_path.empty()) fm::apply_calibration(cal_of[fi], topo_f, o_f.overrides);
           if (nccl) {
             std::vector<std::vector<fm::ModelResult>> one;
-            for (auto& r : fm::nccl::evaluate_sizes(topo, p, o, an, protocol, bytes))
+            for (auto& r : fm::nccl::evaluate_sizes(topo_f, p, o_f, an, protocol, bytes))
               one.push_back({std::move(r)});
             by_fabric.push_back(std::move(one));
           } else if (an == "all") {
-            by_fabric.push_back(fm::evaluate_all(topo, p, o, bytes));
+            by_fabric.push_back(fm::evaluate_all(topo_f, p, o_f, bytes));
           } else {
             std::vector<std::vector<fm::ModelResult>> one;
-            for (auto& r : fm::evaluate_sizes(topo, p, o, bytes)) one.push_back({std::move(r)});
+            for (auto& r : fm::evaluate_sizes(topo_f, p, o_f, bytes)) one.push_back({std::move(r)});
             by_fabric.push_back(std::move(one));
           }
         }

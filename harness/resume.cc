@@ -53,6 +53,37 @@ Timing timing_from_json(const nlohmann::json& r, const std::string& where) {
   t.time_us_mean = number(r, "time_us_mean", where);
   t.time_us_max = number(r, "time_us_max", where);
   t.time_us_p99 = number(r, "time_us_p99", where);
+  // Optional (runs before they existed lack them): each rank's time, -I's block.
+  const auto numbers = [&](const nlohmann::json& a, const std::string& what) {
+    if (!a.is_array()) throw UsageError(where + "." + what + " is not an array");
+    std::vector<double> v;
+    for (const auto& x : a) {
+      if (!x.is_number()) throw UsageError(where + "." + what + " holds a non-number");
+      v.push_back(x.get<double>());
+    }
+    return v;
+  };
+  if (r.contains("rank_time_us")) t.rank_time_us = numbers(r["rank_time_us"], "rank_time_us");
+  if (r.contains("per_iter")) {
+    const nlohmann::json& p = r["per_iter"];
+    const std::string pw = where + ".per_iter";
+    if (!p.is_object()) throw UsageError(pw + " is not an object");
+    PerIterStats& s = t.per_iter;
+    s.present = true;
+    s.skipped = static_cast<int>(integer(p, "skipped", pw));
+    s.min_us = number(p, "min_us", pw);
+    s.max_us = number(p, "max_us", pw);
+    s.avg_us = number(p, "avg_us", pw);
+    s.p50_us = number(p, "p50_us", pw);
+    s.p95_us = number(p, "p95_us", pw);
+    s.p99_us = number(p, "p99_us", pw);
+    s.stdev_us = number(p, "stdev_us", pw);
+    s.cv_pct = number(p, "cv_pct", pw);
+    s.times_us = numbers(field(p, "times_us", pw), "per_iter.times_us");
+    const nlohmann::json& ranks = field(p, "rank_times_us", pw);
+    if (!ranks.is_array()) throw UsageError(pw + ".rank_times_us is not an array");
+    for (const auto& row : ranks) s.rank_times_us.push_back(numbers(row, "per_iter.rank_times_us"));
+  }
   return t;
 }
 

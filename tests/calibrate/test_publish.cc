@@ -245,38 +245,44 @@ TEST_F(PublishTest, MissingInputsAndToolsAreErrors) {
   EXPECT_FALSE(fs::exists(path("d.json")));
 }
 
-TEST_F(PublishTest, ModelUsesTheCalibrationAndSaysWhere) {
+// The fixture's calibration was measured on CPU host buffers (shared memory): it replaces nothing
+// of a GPU cluster, and the model says so per fabric instead of silently using it (or silently
+// ignoring it).
+TEST_F(PublishTest, ModelRefusesACpuCalibrationForAGpuClusterAndSaysWhy) {
   ASSERT_EQ(calibrate(), 0);
-  const auto cal = nlohmann::json::parse(slurp(path("cal.json")));
-  const double busbw = cal["groups"][0]["busbw_asymptote_gbps"].get<double>();
   ASSERT_EQ(run(cmd_model, {"model", "--topology", "cluster_1m", "--gpus", "1024", "--sizes", "64M",
-                            "--fabric", "infiniband_ndr", "--analytic", "--calibration",
+                            "--fabric", "infiniband_ndr,roce_ecmp", "--analytic", "--calibration",
                             path("cal.json"), "--json", path("m.json")}),
             0);
   const auto m = nlohmann::json::parse(slurp(path("m.json")));
   ASSERT_TRUE(m.contains("calibration")) << m.dump();
   EXPECT_EQ(m["calibration"]["file"], path("cal.json"));
-  bool scaleup = false;
-  for (const auto& p : m["calibration"]["measured"])
-    if (p["parameter"] == "scaleup_gbps") {
-      scaleup = true;
-      EXPECT_NEAR(p["value"].get<double>(), busbw * 8, 1e-9);
-    }
-  EXPECT_TRUE(scaleup) << m["calibration"].dump();
-  EXPECT_FALSE(m["calibration"]["from_profile"].empty());
-  // The calibrated run differs from the profile-only run at the same point.
-  ASSERT_EQ(run(cmd_model, {"model", "--topology", "cluster_1m", "--gpus", "1024", "--sizes", "64M",
-                            "--fabric", "infiniband_ndr", "--analytic", "--json", path("p.json")}),
+  ASSERT_EQ(m["calibration"]["fabrics"].size(), 2u);
+  for (const auto& f : m["calibration"]["fabrics"]) {
+    EXPECT_TRUE(f["measured"].empty()) << f.dump();
+    ASSERT_FALSE(f["refused"].empty()) << f.dump();
+    EXPECT_NE(f["refused"][0].get<std::string>().find("cpu"), std::string::npos) << f.dump();
+  }
+  // Nothing replaced: the same times as the profile-only run.
+  ASSERT_EQ(run(cmd_model,
+                {"model", "--topology", "cluster_1m", "--gpus", "1024", "--sizes", "64M",
+                 "--fabric", "infiniband_ndr,roce_ecmp", "--analytic", "--json", path("p.json")}),
             0);
   const auto p = nlohmann::json::parse(slurp(path("p.json")));
   EXPECT_FALSE(p.contains("calibration"));
-  EXPECT_NE(m["results"][0]["time_us"].get<double>(), p["results"][0]["time_us"].get<double>());
-  // A refused or missing calibration is an error, not a silent fallback to the profile.
+  ASSERT_EQ(m["results"].size(), p["results"].size());
+  for (std::size_t i = 0; i < p["results"].size(); ++i)
+    EXPECT_DOUBLE_EQ(m["results"][i]["time_us"].get<double>(),
+                     p["results"][i]["time_us"].get<double>());
+  // A missing calibration file, a group filter without a file, a filter matching nothing: errors.
   EXPECT_EQ(run(cmd_model, {"model", "--topology", "cluster_1m", "--gpus", "1024", "--analytic",
                             "--calibration", path("missing.json")}),
             2);
   EXPECT_EQ(run(cmd_model, {"model", "--topology", "cluster_1m", "--gpus", "1024", "--analytic",
                             "--calibration-group", "mpi"}),
+            2);
+  EXPECT_EQ(run(cmd_model, {"model", "--topology", "cluster_1m", "--gpus", "1024", "--analytic",
+                            "--calibration", path("cal.json"), "--calibration-group", "nosuch"}),
             2);
 }
 

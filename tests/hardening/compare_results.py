@@ -6,7 +6,7 @@ import json
 import sys
 
 TIMING = {"time_us", "algbw_gbps", "busbw_gbps", "time_us_min", "time_us_median",
-          "time_us_mean", "time_us_max", "time_us_p99"}
+          "time_us_mean", "time_us_max", "time_us_p99", "rank_time_us", "per_iter"}
 # Run metadata that differs between any two runs (when, which pids) or names the resume.
 RUN_META = {"start_time", "command_line", "ranks", "resumed_from", "machine"}
 

@@ -149,7 +149,7 @@ TEST(Options, BadInputsGiveOneClearLine) {
   EXPECT_NE(error_of({"all_reduce", "-a", "4"}).find("average"), std::string::npos);
   EXPECT_NE(error_of({"all_reduce", "-z", "2"}).find("blocking"), std::string::npos);
   EXPECT_NE(error_of({"all_reduce", "-T", "-1"}).find("timeout"), std::string::npos);
-  EXPECT_NE(error_of({"all_reduce", "-r", "-1"}).find("root"), std::string::npos);
+  EXPECT_NE(error_of({"all_reduce", "-r", "-2"}).find("root"), std::string::npos);
   EXPECT_NE(error_of({"all_reduce", "--backend", "gloo"}).find("unknown backend 'gloo'"),
             std::string::npos);
   EXPECT_NE(error_of({"all_reduce", "--device", "tpu"}).find("unknown device"), std::string::npos);

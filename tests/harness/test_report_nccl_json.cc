@@ -46,10 +46,17 @@ SizeResult row(std::size_t bytes, double t_oop, double t_ip, long long wrong) {
   r.dtype = "float";
   r.op = "sum";
   r.root = -1;
-  const double algbw = static_cast<double>(bytes) / t_oop / 1e3;
-  r.out_of_place = {true, t_oop, algbw, algbw, wrong, 20, 0, 0, 0, 0, 0};
-  const double algbw_ip = static_cast<double>(bytes) / t_ip / 1e3;
-  r.in_place = {true, t_ip, algbw_ip, algbw_ip, wrong, 20, 0, 0, 0, 0, 0};
+  const auto timing = [&](double t) {
+    Timing v;
+    v.measured = true;
+    v.time_us = t;
+    v.algbw_gbps = v.busbw_gbps = static_cast<double>(bytes) / t / 1e3;
+    v.wrong = wrong;
+    v.iters = 20;
+    return v;
+  };
+  r.out_of_place = timing(t_oop);
+  r.in_place = timing(t_ip);
   return r;
 }
 
