@@ -95,7 +95,7 @@ TEST(JobCli, WritesJobSchema) {
   const std::string out = temp_path("out.json");
   std::remove(out.c_str());
   const JobRun r = run_job({"--job", write("good.json", small_job(64, 4)), "--fabric",
-                         "infiniband_ndr,roce_ecmp", "--json", out});
+                            "infiniband_ndr,roce_ecmp", "--json", out});
   ASSERT_EQ(r.rc, 0) << r.err;
   std::ifstream in(out);
   const nlohmann::json j = nlohmann::json::parse(in);
