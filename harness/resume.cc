@@ -55,10 +55,13 @@ Timing timing_from_json(const nlohmann::json& r, const std::string& where) {
   t.time_us_p99 = number(r, "time_us_p99", where);
   // Optional (runs before they existed lack them): each rank's time, -I's block.
   const auto numbers = [&](const nlohmann::json& a, const std::string& what) {
-    if (!a.is_array()) throw UsageError(where + "." + what + " is not an array");
+    std::string name = where;
+    name += '.';
+    name += what;
+    if (!a.is_array()) throw UsageError(name + " is not an array");
     std::vector<double> v;
     for (const auto& x : a) {
-      if (!x.is_number()) throw UsageError(where + "." + what + " holds a non-number");
+      if (!x.is_number()) throw UsageError(name + " holds a non-number");
       v.push_back(x.get<double>());
     }
     return v;
