@@ -6,21 +6,10 @@
 #include <string>
 
 #include "harness/report.h"
+#include "harness/report_rows.h"
 
 namespace fb {
 namespace {
-
-template <typename T>
-T get_or(const nlohmann::json& obj, const char* key, T fallback) {
-  if (!obj.is_object()) return fallback;
-  const auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return fallback;
-  try {
-    return it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    return fallback;  // a malformed meta field must not cost the table
-  }
-}
 
 // nccl-tests keeps 7 characters for the time: whole microseconds from 10 ms up, one decimal from
 // 100 us, two below.

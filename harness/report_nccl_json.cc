@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <utility>
 
+#include "harness/report_rows.h"
+
 extern char** environ;
 
 namespace fb {
@@ -17,18 +19,6 @@ namespace fb {
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-template <typename T>
-T get_or(const nlohmann::json& j, const char* key, T fallback) {
-  if (!j.is_object()) return fallback;
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  try {
-    return it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    return fallback;
-  }
-}
 
 const char* json_bool(bool b) { return b ? "true" : "false"; }
 

@@ -21,6 +21,20 @@ using RowFields = std::vector<std::pair<const char*, nlohmann::json>>;
 // cycle. `out` is reused between rows to keep allocation down.
 void result_row_fields(const SizeResult& row, bool in_place, RowFields& out);
 
+// A metadata field for a report, or `fallback` when it is missing, null or of another type: a
+// malformed meta field must not cost the table or the file.
+template <typename T>
+T get_or(const nlohmann::json& obj, const char* key, T fallback) {
+  if (!obj.is_object()) return fallback;
+  const auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    return fallback;
+  }
+}
+
 // -I: the per-iteration block of a JSON row (summary after -K, raw times, per-rank times).
 nlohmann::json per_iter_json(const PerIterStats& p);
 

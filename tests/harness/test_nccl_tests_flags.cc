@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -74,6 +75,23 @@ TEST(PerIter, BadValuesAreOneLineErrors) {
   EXPECT_EQ(ok.options->per_iter_skip, 3);
 }
 
+// What the console reporter prints for `meta` and whatever `feed` gives it.
+std::string console_text(bool header, const nlohmann::json& meta,
+                         const std::function<void(Reporter&)>& feed) {
+  std::FILE* f = std::tmpfile();
+  auto rep = make_console_reporter(f, header);
+  rep->begin(meta);
+  feed(*rep);
+  std::fflush(f);
+  std::rewind(f);
+  std::string text;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  return text;
+}
+
 TEST(PerIter, ConsoleRowHasEightMoreColumnsThanWithout) {
   SizeResult row;
   row.collective = "all_reduce";
@@ -89,19 +107,8 @@ TEST(PerIter, ConsoleRowHasEightMoreColumnsThanWithout) {
     t->per_iter = per_iter_stats({10, 12, 11}, 1);
   }
   auto render = [&](bool per_iter) {
-    std::FILE* f = std::tmpfile();
-    auto rep = make_console_reporter(f, true);
-    nlohmann::json meta = {{"sweep", {{"per_iter_timing", per_iter}, {"per_iter_skip", 1}}}};
-    rep->begin(meta);
-    rep->add(row);
-    std::fflush(f);
-    std::rewind(f);
-    std::string text;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    std::fclose(f);
-    return text;
+    return console_text(true, {{"sweep", {{"per_iter_timing", per_iter}, {"per_iter_skip", 1}}}},
+                        [&](Reporter& rep) { rep.add(row); });
   };
   auto fields = [](const std::string& line) {
     std::istringstream in(line);
@@ -151,18 +158,9 @@ TEST(SlowRank, SummaryNamesTheRankFurthestAboveTheMedian) {
 }
 
 std::string footer(const RunSummary& s) {
-  std::FILE* f = std::tmpfile();
-  auto rep = make_console_reporter(f, false);
-  rep->begin({{"ranks", {{{"rank", 0}, {"host", "a"}}, {{"rank", 1}, {"host", "nodeB"}}}}});
-  rep->finish(s);
-  std::fflush(f);
-  std::rewind(f);
-  std::string text;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  std::fclose(f);
-  return text;
+  return console_text(false,
+                      {{"ranks", {{{"rank", 0}, {"host", "a"}}, {{"rank", 1}, {"host", "nodeB"}}}}},
+                      [&](Reporter& rep) { rep.finish(s); });
 }
 
 TEST(SlowRank, FooterNamesRankAndHostOnlyWhenFar) {
