@@ -239,6 +239,7 @@ JobFabricResult evaluate_job(const JobLayout& job, const ClusterConfig& cluster,
     eo.seeds = o.seeds;
     eo.seed_base = o.seed_base;
     eo.placement = o.placement;
+    eo.faults = o.faults;
     const std::string key = sc.kind + (sc.p2p ? ":p2p" : "");
     auto& session = sessions[key];
     if (!session) {

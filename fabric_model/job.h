@@ -63,6 +63,7 @@ struct JobEvalOptions {
   int seeds = 1;
   std::uint64_t seed_base = 1;
   std::string algo = "auto";  // for every collective (pipeline send/recv is always p2p)
+  FaultOptions faults;        // failed links / switches, slow GPU (faults.h); none = healthy
 };
 
 struct CollectiveTime {

@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "fabric_model/algos/algorithm.h"
@@ -47,8 +48,9 @@ struct SeedEval {
 
 class Evaluator {
  public:
-  Evaluator(const ClosTopology& topo, const FabricProfile& fab, Placement placement, bool analytic)
-      : topo_(topo), fab_(fab), placement_(placement), analytic_(analytic) {
+  Evaluator(const ClosTopology& topo, const FabricProfile& fab, Placement placement, bool analytic,
+            const FaultOptions& faults = {})
+      : topo_(topo), fab_(fab), placement_(placement), analytic_(analytic), fault_opts_(faults) {
     adaptive_ = fab.routing == RoutingKind::kAdaptive;
     qps_ = fab.qps();
     subflows_ = adaptive_ ? 1 : qps_ * topo.planes();
@@ -93,6 +95,9 @@ class Evaluator {
     std::map<int, std::map<Resource, Cost>> groups;
     SeedEval ev;
     double lat = fab_.base_latency_us.value;
+    // A slow GPU gates its group's scale-up and reduction phases (every kind has one group
+    // holding it); its NIC links are slowed in the max-min problem (LinkFaults::apply).
+    const double slow = fault_opts_.slow_gpu_factor;
     double offered = 0, delivered = 0;
     const double pf = fab_.payload_fraction();
     for (const Phase& ph : plan.phases) {
@@ -130,13 +135,13 @@ class Evaluator {
         ev.flows = std::max(ev.flows, s.flows);
         ev.hops = std::max(ev.hops, s.hops);
       } else if (ph.resource == Resource::kScaleUp) {
-        c.bw = ph.steps * ph.bytes_per_step / bytes_per_us(cfg.scaleup_gbps);
+        c.bw = slow * ph.steps * ph.bytes_per_step / bytes_per_us(cfg.scaleup_gbps);
         if (ph.step_latency)
           lat +=
               lsteps * (ph.step_latency_us >= 0 ? ph.step_latency_us : cfg.scaleup_step_latency_us);
       } else if (cfg.gpu_reduce_gbytes_per_s > 0) {
-        c.bw =
-            ph.steps * ph.bytes_per_step / (cfg.gpu_reduce_gbytes_per_s * 1e3);  // GB/s = 1e3 B/us
+        c.bw = slow * ph.steps * ph.bytes_per_step /
+               (cfg.gpu_reduce_gbytes_per_s * 1e3);  // GB/s = 1e3 B/us
       }
       Cost& g = groups[ph.group][ph.resource];
       g.bw += c.bw;
@@ -174,6 +179,15 @@ class Evaluator {
     placement_seed_ = seed;
   }
 
+  // The failure set of a seed (nullptr when healthy); built once, shared by solver threads.
+  const LinkFaults* faults_for(std::uint64_t seed) const {
+    if (!fault_opts_.any()) return nullptr;
+    const std::lock_guard<std::mutex> lock(faults_mutex_);
+    auto& f = faults_[seed];
+    if (!f) f = choose_faults(topo_, fault_opts_, seed);
+    return f.get();
+  }
+
   // Uncontended rate of one subflow when `fan` connections share a NIC.
   double uncontended_rate(int fan) const {
     if (adaptive_) return topo_.host_link_gbps() * topo_.planes() / fan;
@@ -196,7 +210,7 @@ class Evaluator {
     return s;
   }
 
-  NetStats solve_link_flows(const Phase& ph) const {
+  NetStats solve_link_flows(const Phase& ph, std::uint64_t seed) const {
     NetStats s;
     FlowProblemBuilder builder(topo_.link_slots());
     const HostOfRank host = [&](std::int64_t rank) {
@@ -204,6 +218,7 @@ class Evaluator {
     };
     s.hops = ph.link_flows(topo_, host, [&](const std::vector<LinkId>& p) { builder.add_flow(p); });
     FlowProblem prob = builder.finish(topo_);
+    if (const LinkFaults* lf = faults_for(seed)) lf->apply(prob.capacity, prob.link_ids);
     const std::vector<double> rate = solve_max_min(prob);
     s.r_min = s.r0_min = std::numeric_limits<double>::infinity();
     for (std::size_t f = 0; f < prob.flows(); ++f) {
@@ -217,7 +232,7 @@ class Evaluator {
   }
 
   NetStats solve(const Phase& ph, std::uint64_t seed) const {
-    if (ph.link_flows) return solve_link_flows(ph);
+    if (ph.link_flows) return solve_link_flows(ph, seed);
     std::vector<Connection> conns;
     ph.connections(conns);
     NetStats s;
@@ -225,7 +240,8 @@ class Evaluator {
       s.r_min = s.r0_min = uncontended_rate(1);
       return s;
     }
-    const Router router(topo_, fab_.routing, seed);
+    const LinkFaults* lf = faults_for(seed);
+    const Router router(topo_, fab_.routing, seed, lf);
     const int planes = adaptive_ ? 1 : topo_.planes();
     const std::int64_t ports = topo_.host_slots() * planes;
     std::vector<std::int32_t> out_fan(static_cast<std::size_t>(ports), 0), in_fan(out_fan);
@@ -240,7 +256,11 @@ class Evaluator {
     };
     // Static destination routing ignores the plane and the QP: every plane carries the same
     // flows on identical links, so plane 0 alone gives every rate (exact).
-    const int solved_planes = fab_.routing == RoutingKind::kStaticDmodK ? 1 : planes;
+    // (Not with failures: each plane has its own.)
+    const int solved_planes =
+        fab_.routing == RoutingKind::kStaticDmodK && (lf == nullptr || !lf->fabric_faults())
+            ? 1
+            : planes;
     for (const Connection& c : conns) {
       const std::int64_t sh = host(c.src_rank), dh = host(c.dst_rank);
       for (int q = 0; q < subflows_; ++q) {
@@ -254,6 +274,7 @@ class Evaluator {
       }
     }
     FlowProblem prob = builder.finish(topo_);
+    if (lf != nullptr) lf->apply(prob.capacity, prob.link_ids);
     const std::vector<double> rate = solve_max_min(prob);
     const double port =
         adaptive_ ? topo_.host_link_gbps() * topo_.planes() : topo_.host_link_gbps();
@@ -284,6 +305,9 @@ class Evaluator {
   std::function<std::vector<std::int64_t>(std::uint64_t)> placer_;
   std::uint64_t placement_seed_ = 0;
   std::map<std::pair<std::uint64_t, std::string>, NetStats> cache_;
+  FaultOptions fault_opts_;
+  mutable std::mutex faults_mutex_;
+  mutable std::map<std::uint64_t, std::shared_ptr<const LinkFaults>> faults_;
 };
 
 // The point to evaluate: config and profile with overrides applied, the topology, the request.
@@ -319,7 +343,10 @@ Point prepare(const ClusterConfig& topology, const FabricProfile& fabric, const 
     if (*ov.qps < 1 || *ov.qps > 64) throw ModelError("qps must be in 1..64");
     fab.qps_per_connection = {static_cast<double>(*ov.qps), "override"};
   }
+  o.faults.validate();
   pt.topo = std::make_unique<ClosTopology>(cfg);  // validates
+  if (o.faults.fabric() && pt.topo->tiers() < 2)
+    throw ModelError("failed links or switches need a fabric of 2 or more tiers");
   PlanRequest& r = pt.req;
   r.collective = o.collective;
   r.ranks = cfg.gpus;
@@ -336,10 +363,13 @@ Point prepare(const ClusterConfig& topology, const FabricProfile& fabric, const 
     r.innet_reduction_gbps = inr.reduction_gbps.value;
     r.innet_max_trees = static_cast<std::int64_t>(inr.max_concurrent_trees.value);
   }
+  // Aggregation trees rebuilt around failures are not modelled: no in-network reduction then.
+  if (o.faults.fabric()) r.in_network_reduction = false;
   // Seeds change ECMP hashes, placements and permutations; otherwise the result is identical.
   pt.seeded = !o.analytic &&
               (fab.routing == RoutingKind::kEcmp || fab.routing == RoutingKind::kEcmpPolarized ||
-               o.placement == Placement::kFragmented || o.collective == Collective::kPermutation);
+               o.placement == Placement::kFragmented || o.collective == Collective::kPermutation ||
+               o.faults.any());
   return pt;
 }
 
@@ -471,6 +501,18 @@ std::vector<ModelResult> evaluate_algo(const Point& pt, Evaluator& ev, const Eva
       if (o.placement == Placement::kFragmented)
         a.push_back("analytic, fragmented placement: farthest pair assumed to cross the top tier");
     }
+    if (o.faults.fabric())
+      a.push_back(
+          "failures: " + std::to_string(o.faults.failed_links) + " switch-to-switch links and " +
+          std::to_string(o.faults.failed_switches) +
+          " spine/core switches failed, drawn per seed; ECMP rehashes the flows of dead ports "
+          "over the live ones, static routing is recomputed over live ports, adaptive routing "
+          "spreads over the live capacity (fluid); in-network reduction off");
+    if (o.faults.slow_gpu_factor > 1)
+      a.push_back(
+          "slow GPU (one per seed, --slow-gpu factor): its NIC links at 1/factor of their rate, "
+          "its scale-up and reduction phases factor times longer; a straggler gates the "
+          "synchronous step");
     for (const auto& n : plan.notes) a.push_back(n);
     const auto now = std::chrono::steady_clock::now();
     r.wall_s = std::chrono::duration<double>(now - t_start).count();
@@ -501,8 +543,8 @@ std::vector<std::vector<ModelResult>> evaluate_candidates(const ClusterConfig& t
   const auto t0 = std::chrono::steady_clock::now();
   const Point pt = prepare(topology, fabric, o);
   prune = prune && !o.analytic && o.placement == Placement::kAligned;
-  Evaluator flow(*pt.topo, pt.fab, o.placement, o.analytic);
-  Evaluator bound(*pt.topo, pt.fab, o.placement, true);
+  Evaluator flow(*pt.topo, pt.fab, o.placement, o.analytic, o.faults);
+  Evaluator bound(*pt.topo, pt.fab, o.placement, true, o.faults);
   const auto& algos = model_algorithms();
   const std::size_t na = algos.size(), ns = sizes.size();
   std::vector<std::string> why(na);
@@ -629,7 +671,7 @@ std::vector<ModelResult> evaluate_sizes(const ClusterConfig& topology, const Fab
   const Point pt = prepare(topology, fabric, o);
   const std::string why = plan_na(pt, algo);
   if (!why.empty()) throw ModelError("algo '" + name + "' does not apply: " + why);
-  Evaluator ev(*pt.topo, pt.fab, o.placement, o.analytic);
+  Evaluator ev(*pt.topo, pt.fab, o.placement, o.analytic, o.faults);
   return evaluate_algo(pt, ev, o, algo, sizes, o.analytic);
 }
 
@@ -672,8 +714,8 @@ ConcurrentSession::ConcurrentSession(const ClusterConfig& topology, const Fabric
   m.conc.req.domain = g.domain;
   m.conc.req.gpus_per_server = std::min(g.domain, m.pt.cfg.gpus_per_server);
   m.conc.groups = g.groups;
-  m.flow = std::make_unique<Evaluator>(*m.pt.topo, m.pt.fab, o.placement, o.analytic);
-  m.bound = std::make_unique<Evaluator>(*m.pt.topo, m.pt.fab, o.placement, true);
+  m.flow = std::make_unique<Evaluator>(*m.pt.topo, m.pt.fab, o.placement, o.analytic, o.faults);
+  m.bound = std::make_unique<Evaluator>(*m.pt.topo, m.pt.fab, o.placement, true, o.faults);
   m.flow->set_placer(g.gpus);
   m.bound->set_placer(g.gpus);
   m.g = std::move(g);

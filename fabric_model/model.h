@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "fabric_model/config.h"
+#include "fabric_model/faults.h"
 #include "fabric_model/profile.h"
 #include "fabric_model/topology.h"
 #include "fabric_model/traffic.h"
@@ -69,6 +70,7 @@ struct EvalOptions {
   Placement placement = Placement::kAligned;
   bool analytic = false;
   ModelOverrides overrides;
+  FaultOptions faults;  // failed links / switches and a slow GPU, drawn per seed (faults.h)
 };
 
 struct Breakdown {

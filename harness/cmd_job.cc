@@ -61,6 +61,39 @@ void print_layout(const fm::JobLayout& job, const fm::ClusterConfig& cfg, const 
     std::printf("no compute time given: totals only, no exposed time\n");
 }
 
+// The run with failures of one fabric, against its healthy run.
+struct FaultyRun {
+  fm::JobFabricResult result;
+  double ratio = 1;  // faulty / healthy communication time per step
+};
+
+std::string fault_label(const fm::FaultOptions& f) {
+  std::string out = std::to_string(f.failed_links);
+  out += " failed links, ";
+  out += std::to_string(f.failed_switches);
+  out += " failed switches";
+  if (f.slow_gpu_factor > 1) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, ", one GPU %gx slower", f.slow_gpu_factor);
+    out += buf;
+  }
+  return out;
+}
+
+void print_faulty(const fm::JobFabricResult& healthy, const FaultyRun& f,
+                  const fm::FaultOptions& opts) {
+  std::printf("  with faults (%s, drawn per seed):\n", fault_label(opts).c_str());
+  for (std::size_t i = 0; i < f.result.collectives.size(); ++i) {
+    const auto& c = f.result.collectives[i];
+    const double h = healthy.collectives[i].time_us_per_step;
+    std::printf("    %-5s %-15s %-24s %14.3f ms/step (healthy %.3f, x%.3f)\n", c.kind.c_str(),
+                c.collective.c_str(), c.algo.c_str(), c.time_us_per_step / 1e3, h / 1e3,
+                h > 0 ? c.time_us_per_step / h : 1.0);
+  }
+  std::printf("  total with faults %.3f ms/step, healthy %.3f ms/step: x%.3f\n",
+              f.result.comm_time_us_per_step / 1e3, healthy.comm_time_us_per_step / 1e3, f.ratio);
+}
+
 void print_fabric(const fm::JobFabricResult& r) {
   std::printf("\nfabric %s [%s]\n  %-5s %-15s %-24s %12s %14s %12s %10s\n", r.fabric.c_str(),
               r.routing.c_str(), "kind", "collective", "algo", "us/call", "ms/step", "cong ms/step",
@@ -79,8 +112,9 @@ void print_fabric(const fm::JobFabricResult& r) {
 }
 
 nlohmann::json job_json(const fm::JobLayout& job, const fm::ClusterConfig& cfg,
-                        const std::vector<fm::JobFabricResult>& results, const std::string& place,
-                        int seeds, double wall_s) {
+                        const std::vector<fm::JobFabricResult>& results,
+                        const std::vector<FaultyRun>& faulty, const fm::FaultOptions& fopts,
+                        const std::string& place, int seeds, double wall_s) {
   nlohmann::json comms = nlohmann::json::array(), steps = nlohmann::json::array();
   for (const auto& c : job.communicators) comms.push_back(fm::to_json(c));
   for (const auto& c : job.collectives)
@@ -93,8 +127,11 @@ nlohmann::json job_json(const fm::JobLayout& job, const fm::ClusterConfig& cfg,
                      {"per", c.per}});
   nlohmann::json colls = nlohmann::json::array(), totals = nlohmann::json::array(),
                  approx = nlohmann::json::array();
-  for (const auto& r : results) {
-    for (const auto& c : r.collectives)
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    const auto& r = results[k];
+    const FaultyRun* f = faulty.empty() ? nullptr : &faulty[k];
+    for (std::size_t i = 0; i < r.collectives.size(); ++i) {
+      const auto& c = r.collectives[i];
       colls.push_back({{"fabric", r.fabric},
                        {"kind", c.kind},
                        {"collective", c.collective},
@@ -109,6 +146,9 @@ nlohmann::json job_json(const fm::JobLayout& job, const fm::ClusterConfig& cfg,
                        {"network", c.network},
                        {"flows", c.flows},
                        {"wall_s", c.wall_s}});
+      colls.back()["faulty_time_us_per_step"] =
+          f != nullptr ? nlohmann::json(f->result.collectives[i].time_us_per_step) : nullptr;
+    }
     nlohmann::json t = {{"fabric", r.fabric},
                         {"routing", r.routing},
                         {"comm_time_us_per_step", r.comm_time_us_per_step},
@@ -119,6 +159,12 @@ nlohmann::json job_json(const fm::JobLayout& job, const fm::ClusterConfig& cfg,
                         {"wall_s", r.wall_s}};
     t["exposed_time_us_per_step"] =
         r.exposed_time_us_per_step >= 0 ? nlohmann::json(r.exposed_time_us_per_step) : nullptr;
+    t["faulty_comm_time_us_per_step"] =
+        f != nullptr ? nlohmann::json(f->result.comm_time_us_per_step) : nullptr;
+    t["faulty_exposed_time_us_per_step"] = f != nullptr && f->result.exposed_time_us_per_step >= 0
+                                               ? nlohmann::json(f->result.exposed_time_us_per_step)
+                                               : nullptr;
+    t["faulty_to_healthy"] = f != nullptr ? nlohmann::json(f->ratio) : nullptr;
     totals.push_back(std::move(t));
     for (const auto& a : r.approximations)
       if (std::find(approx.begin(), approx.end(), a) == approx.end()) approx.push_back(a);
@@ -129,6 +175,14 @@ nlohmann::json job_json(const fm::JobLayout& job, const fm::ClusterConfig& cfg,
           {"topology", fm::to_json(cfg)},
           {"placement", place},
           {"seeds", seeds},
+          {"faults",
+           {{"failed_links", fopts.failed_links},
+            {"failed_switches", fopts.failed_switches},
+            {"slow_gpu_factor", fopts.slow_gpu_factor},
+            {"rule",
+             "failed links: switch-to-switch cables, failed switches: levels >= 2 (never leaves "
+             "or host links: single-homed NICs would be cut off), drawn per seed; totals are the "
+             "healthy fabric, faulty_* the same job with the failures"}}},
           {"overlap_rule", fm::kOverlapRule},
           {"compute_time_us_per_step", compute > 0 ? nlohmann::json(compute) : nullptr},
           {"communicators", comms},
@@ -156,6 +210,13 @@ int cmd_job(int argc, char** argv) {
   app.add_option("--seeds", seeds, "ECMP hash seeds / placements to average");
   app.add_option("--seed-base", seed_base, "first seed");
   app.add_option("--algo", algo, "auto (fastest NCCL algorithm per collective) or a model algo");
+  fm::FaultOptions faults;
+  app.add_option("--failed-links", faults.failed_links,
+                 "switch-to-switch links to fail (seeded per --seeds; 0 = healthy)");
+  app.add_option("--failed-switches", faults.failed_switches,
+                 "spine/core switches (levels >= 2) to fail, seeded");
+  app.add_option("--slow-gpu", faults.slow_gpu_factor,
+                 "one GPU (seeded) this many times slower: 2 = half speed (1 = none)");
   app.add_option("--json", json_path, "write fabricbench.job/1 JSON here (never overwritten)");
   try {
     app.parse(argc, argv);
@@ -179,6 +240,7 @@ int cmd_job(int argc, char** argv) {
       if (!why.empty()) return fail(why);
     }
     if (seeds < 1) return fail("--seeds must be at least 1");
+    faults.validate();
     const fm::JobSpec spec = fm::load_job_spec(job_name);
     if (topology.empty()) topology = "colossus_like";
     const fm::ClusterConfig cfg = fm::load_cluster_config(topology);
@@ -193,26 +255,45 @@ int cmd_job(int argc, char** argv) {
     const fm::JobLayout job = fm::build_job(spec, cfg);
     print_layout(job, cfg, placement, seeds);
     std::vector<fm::JobFabricResult> results;
+    std::vector<FaultyRun> faulty;
     for (const auto& p : profiles) {
       results.push_back(fm::evaluate_job(job, cfg, p, o));
       print_fabric(results.back());
+      if (faults.any()) {
+        fm::JobEvalOptions fo = o;
+        fo.faults = faults;
+        FaultyRun f;
+        f.result = fm::evaluate_job(job, cfg, p, fo);
+        const double h = results.back().comm_time_us_per_step;
+        f.ratio = h > 0 ? f.result.comm_time_us_per_step / h : 1.0;
+        print_faulty(results.back(), f, faults);
+        faulty.push_back(std::move(f));
+      }
     }
     fm::rank_fabrics(results);
-    std::printf("\n%-24s %14s %14s %10s %12s\n", "fabric", "comm ms/step", "exposed ms",
-                "delivered", "vs best");
-    for (const auto& r : results) {
+    std::printf("\n%-24s %14s %14s %10s %12s", "fabric", "comm ms/step", "exposed ms", "delivered",
+                "vs best");
+    if (faults.any()) std::printf(" %14s %12s", "faulty ms/step", "vs healthy");
+    std::printf("\n");
+    for (std::size_t k = 0; k < results.size(); ++k) {
+      const auto& r = results[k];
       char exposed[32] = "-";
       if (r.exposed_time_us_per_step >= 0)
         std::snprintf(exposed, sizeof exposed, "%.3f", r.exposed_time_us_per_step / 1e3);
-      std::printf("%-24s %14.3f %14s %10.3f %12.3f\n", r.fabric.c_str(),
+      std::printf("%-24s %14.3f %14s %10.3f %12.3f", r.fabric.c_str(),
                   r.comm_time_us_per_step / 1e3, exposed, r.throughput_fraction, r.ratio_to_best);
+      if (!faulty.empty())
+        std::printf(" %14.3f %12.3f", faulty[k].result.comm_time_us_per_step / 1e3,
+                    faulty[k].ratio);
+      std::printf("\n");
     }
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!json_path.empty()) {
       try {
-        write_file_atomically(json_path,
-                              job_json(job, cfg, results, placement, seeds, wall).dump(2) + "\n");
+        write_file_atomically(
+            json_path,
+            job_json(job, cfg, results, faulty, faults, placement, seeds, wall).dump(2) + "\n");
       } catch (const std::exception& e) {
         return fail(e.what(), kExitRunFailed);
       }

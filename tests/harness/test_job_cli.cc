@@ -125,3 +125,63 @@ TEST(JobCli, WritesJobSchema) {
       EXPECT_TRUE(c.contains(k)) << k;
   std::remove(out.c_str());
 }
+
+namespace {
+
+nlohmann::json run_json(std::vector<std::string> args, const std::string& name) {
+  const std::string out = temp_path(name);
+  std::remove(out.c_str());
+  args.insert(args.end(), {"--json", out});
+  const JobRun r = run_job(args);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  std::ifstream in(out);
+  nlohmann::json j = nlohmann::json::parse(in);
+  std::remove(out.c_str());
+  return j;
+}
+
+}  // namespace
+
+// --failed-links 0 (and no other fault) is the healthy fabric: the same totals and no faulty
+// figures; a slow GPU (2x) makes every fabric's step slower than its healthy one.
+TEST(JobCli, FaultsZeroIsHealthyAndSlowGpuSlows) {
+  const std::string spec = write("faults.json", small_job(64, 4));
+  const std::vector<std::string> base = {"--job", spec, "--fabric", "infiniband_ndr,roce_ecmp"};
+  const nlohmann::json healthy = run_json(base, "healthy.json");
+  std::vector<std::string> zero = base;
+  zero.insert(zero.end(), {"--failed-links", "0", "--failed-switches", "0", "--slow-gpu", "1"});
+  const nlohmann::json z = run_json(zero, "zero.json");
+  ASSERT_EQ(z.at("totals").size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(z["totals"][i]["comm_time_us_per_step"],
+              healthy["totals"][i]["comm_time_us_per_step"]);
+    EXPECT_TRUE(z["totals"][i]["faulty_to_healthy"].is_null());
+  }
+  std::vector<std::string> slow = base;
+  slow.insert(slow.end(), {"--slow-gpu", "2", "--failed-links", "3"});
+  const nlohmann::json s = run_json(slow, "slow.json");
+  EXPECT_EQ(s.at("faults").at("failed_links"), 3);
+  for (std::size_t i = 0; i < s.at("totals").size(); ++i) {
+    const nlohmann::json& t = s["totals"][i];
+    EXPECT_EQ(t.at("comm_time_us_per_step"), healthy["totals"][i]["comm_time_us_per_step"]);
+    EXPECT_GT(t.at("faulty_to_healthy").get<double>(), 1.0) << t.at("fabric");
+    EXPECT_DOUBLE_EQ(t.at("faulty_to_healthy").get<double>(),
+                     t.at("faulty_comm_time_us_per_step").get<double>() /
+                         t.at("comm_time_us_per_step").get<double>());
+  }
+}
+
+TEST(JobCli, BadFaultValuesAreOneLineExit2) {
+  const std::string spec = write("badfaults.json", small_job(64, 4));
+  expect_one_line(run_job({"--job", spec, "--failed-links", "-1"}),
+                  "--failed-links must not be negative");
+  expect_one_line(run_job({"--job", spec, "--failed-switches", "-2"}),
+                  "--failed-switches must not be negative");
+  expect_one_line(run_job({"--job", spec, "--slow-gpu", "0.5"}), "--slow-gpu must be");
+  expect_one_line(run_job({"--job", spec, "--slow-gpu", "nan"}), "--slow-gpu");
+  expect_one_line(run_job({"--job", spec, "--failed-links", "1000000000"}),
+                  "1000000000 failed links but the fabric has ");
+  expect_one_line(run_job({"--job", spec, "--failed-switches", "1000000000"}),
+                  "1000000000 failed switches but the fabric has ");
+  expect_one_line(run_job({"--job", spec, "--failed-links", "x"}), "--failed-links");
+}
