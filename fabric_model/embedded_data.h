@@ -7,7 +7,7 @@
 namespace fb::model {
 
 struct EmbeddedFile {
-  const char* kind;  // "profiles", "presets", "tuning" or "jobs"
+  const char* kind;  // "profiles", "presets", "tuning", "jobs" or "power"
   const char* name;  // file name without .json
   const char* text;  // JSON text
 };

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fabric_model/job.h"
+#include "fabric_model/power.h"
 #include "harness/exit_codes.h"
 #include "harness/report.h"
 
@@ -113,6 +114,7 @@ void print_fabric(const fm::JobFabricResult& r) {
 
 nlohmann::json job_json(const fm::JobLayout& job, const fm::ClusterConfig& cfg,
                         const std::vector<fm::JobFabricResult>& results,
+                        const std::vector<fm::NetworkPower>& power,
                         const std::vector<FaultyRun>& faulty, const fm::FaultOptions& fopts,
                         const std::string& place, int seeds, double wall_s) {
   nlohmann::json comms = nlohmann::json::array(), steps = nlohmann::json::array();
@@ -149,14 +151,17 @@ nlohmann::json job_json(const fm::JobLayout& job, const fm::ClusterConfig& cfg,
       colls.back()["faulty_time_us_per_step"] =
           f != nullptr ? nlohmann::json(f->result.collectives[i].time_us_per_step) : nullptr;
     }
-    nlohmann::json t = {{"fabric", r.fabric},
-                        {"routing", r.routing},
-                        {"comm_time_us_per_step", r.comm_time_us_per_step},
-                        {"congestion_us_per_step", r.congestion_us_per_step},
-                        {"throughput_fraction", r.throughput_fraction},
-                        {"ratio_to_best", r.ratio_to_best},
-                        {"network_power_mw", nullptr},
-                        {"wall_s", r.wall_s}};
+    nlohmann::json t = {
+        {"fabric", r.fabric},
+        {"routing", r.routing},
+        {"comm_time_us_per_step", r.comm_time_us_per_step},
+        {"congestion_us_per_step", r.congestion_us_per_step},
+        {"throughput_fraction", r.throughput_fraction},
+        {"ratio_to_best", r.ratio_to_best},
+        {"network_power_mw",
+         power[k].network_power_mw() >= 0 ? nlohmann::json(power[k].network_power_mw()) : nullptr},
+        {"network_power", fm::to_json(power[k])},
+        {"wall_s", r.wall_s}};
     t["exposed_time_us_per_step"] =
         r.exposed_time_us_per_step >= 0 ? nlohmann::json(r.exposed_time_us_per_step) : nullptr;
     t["faulty_comm_time_us_per_step"] =
@@ -256,7 +261,13 @@ int cmd_job(int argc, char** argv) {
     print_layout(job, cfg, placement, seeds);
     std::vector<fm::JobFabricResult> results;
     std::vector<FaultyRun> faulty;
+    std::vector<fm::NetworkPower> power;
+    // The network the job runs on: the cluster resized to the job's GPUs (as the model does).
+    fm::ClusterConfig sized = cfg;
+    sized.gpus = spec.gpus;
+    const fm::BillOfMaterials bom = fm::size_cluster(sized);
     for (const auto& p : profiles) {
+      power.push_back(fm::network_power(sized, bom, p.transport));
       results.push_back(fm::evaluate_job(job, cfg, p, o));
       print_fabric(results.back());
       if (faults.any()) {
@@ -271,8 +282,8 @@ int cmd_job(int argc, char** argv) {
       }
     }
     fm::rank_fabrics(results);
-    std::printf("\n%-24s %14s %14s %10s %12s", "fabric", "comm ms/step", "exposed ms", "delivered",
-                "vs best");
+    std::printf("\n%-24s %14s %14s %10s %12s %11s", "fabric", "comm ms/step", "exposed ms",
+                "delivered", "vs best", "network MW");
     if (faults.any()) std::printf(" %14s %12s", "faulty ms/step", "vs healthy");
     std::printf("\n");
     for (std::size_t k = 0; k < results.size(); ++k) {
@@ -280,20 +291,30 @@ int cmd_job(int argc, char** argv) {
       char exposed[32] = "-";
       if (r.exposed_time_us_per_step >= 0)
         std::snprintf(exposed, sizeof exposed, "%.3f", r.exposed_time_us_per_step / 1e3);
-      std::printf("%-24s %14.3f %14s %10.3f %12.3f", r.fabric.c_str(),
-                  r.comm_time_us_per_step / 1e3, exposed, r.throughput_fraction, r.ratio_to_best);
+      char mw[32] = "-";
+      if (power[k].complete()) std::snprintf(mw, sizeof mw, "%.3f", power[k].network_power_mw());
+      std::printf("%-24s %14.3f %14s %10.3f %12.3f %11s", r.fabric.c_str(),
+                  r.comm_time_us_per_step / 1e3, exposed, r.throughput_fraction, r.ratio_to_best,
+                  mw);
       if (!faulty.empty())
         std::printf(" %14.3f %12.3f", faulty[k].result.comm_time_us_per_step / 1e3,
                     faulty[k].ratio);
       std::printf("\n");
     }
+    std::printf(
+        "network MW: switches, optics and NICs of the job's %lld-GPU network (%lld switches, %lld "
+        "switch links, %lld host links) x per-device watts, fabric_model/power/network_power.json"
+        "\n",
+        static_cast<long long>(bom.gpus), static_cast<long long>(bom.switches),
+        static_cast<long long>(bom.switch_links), static_cast<long long>(bom.host_links));
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!json_path.empty()) {
       try {
         write_file_atomically(
             json_path,
-            job_json(job, cfg, results, faulty, faults, placement, seeds, wall).dump(2) + "\n");
+            job_json(job, cfg, results, power, faulty, faults, placement, seeds, wall).dump(2) +
+                "\n");
       } catch (const std::exception& e) {
         return fail(e.what(), kExitRunFailed);
       }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "fabric_model/model.h"
+#include "fabric_model/power.h"
 #include "harness/cmd_model.h"
 #include "harness/exit_codes.h"
 #include "harness/report.h"
@@ -72,10 +73,33 @@ int cmd_topo_size(int argc, char** argv) {
     if (b.top_parallel_links > 1)
       std::printf("top tier partially populated: %lld parallel links per (pod, top switch)\n",
                   static_cast<long long>(b.top_parallel_links));
+    nlohmann::json power = nlohmann::json::object();
+    for (const char* transport : {"infiniband", "rocev2"}) {
+      const fm::NetworkPower p = fm::network_power(c, b, transport);
+      std::printf("network power, %s switches: ", transport);
+      if (p.complete())
+        std::printf("%.3f MW", p.network_power_mw());
+      else
+        std::printf("%.3f MW counted (not counted: no sourced figure for %s)",
+                    p.counted_watts / 1e6, p.not_counted.front().c_str());
+      std::printf(" [");
+      for (std::size_t i = 0; i < p.items.size(); ++i) {
+        const fm::PowerItem& it = p.items[i];
+        std::printf("%s%lld x ", i ? ", " : "", static_cast<long long>(it.count));
+        if (it.watts_each >= 0)
+          std::printf("%g W", it.watts_each);
+        else
+          std::printf("? W");
+      }
+      std::printf("]\n");
+      power[transport] = fm::to_json(p);
+    }
+    std::printf("per-device watts and their sources: fabric_model/power/network_power.json\n");
     if (!json_path.empty()) {
       nlohmann::json j = {{"schema", "fabricbench.topo_size/1"},
                           {"topology", fm::to_json(c)},
-                          {"bill_of_materials", fm::to_json(b)}};
+                          {"bill_of_materials", fm::to_json(b)},
+                          {"network_power", power}};
       write_file_atomically(json_path, j.dump(2) + "\n");
     }
     return kExitOk;

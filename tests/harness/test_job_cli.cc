@@ -156,6 +156,7 @@ TEST(JobCli, FaultsZeroIsHealthyAndSlowGpuSlows) {
     EXPECT_EQ(z["totals"][i]["comm_time_us_per_step"],
               healthy["totals"][i]["comm_time_us_per_step"]);
     EXPECT_TRUE(z["totals"][i]["faulty_to_healthy"].is_null());
+    EXPECT_GT(z["totals"][i]["network_power_mw"].get<double>(), 0.0);
   }
   std::vector<std::string> slow = base;
   slow.insert(slow.end(), {"--slow-gpu", "2", "--failed-links", "3"});
