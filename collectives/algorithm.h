@@ -63,6 +63,13 @@ const AlgorithmDef& choose_algorithm(const CollectiveDef& coll, std::size_t byte
 const AlgorithmDef& resolve_algorithm(std::string_view algo, const CollectiveDef& coll,
                                       std::size_t bytes, Communicator& comm);
 
+// Runs a collective's point-to-point schedule (CollectiveDef::p2p_schedule) over comm: what the
+// own backend runs (as algorithm "p2p") for a collective with a schedule and no algorithm of its
+// own (gather, scatter, alltoallv, hypercube).
+constexpr const char* kP2pAlgoName = "p2p";
+void run_p2p_schedule(const CollArgs& args, const P2pSchedule& schedule, Communicator& comm,
+                      Engine& engine);
+
 // ---- helpers shared by algorithms -----------------------------------------------------------
 
 // Elements [first, first + count) of block i when `count` elements are split into `nblocks`

@@ -7,6 +7,31 @@
 
 namespace fb {
 
+const P2pSchedule& ScheduleCache::get(const CollArgs& args, int rank, int nranks) {
+  const CollArgs& k = key_;
+  if (valid_ && k.coll == args.coll && k.dtype == args.dtype && k.root == args.root &&
+      k.in_place == args.in_place && k.counts.send_count == args.counts.send_count &&
+      k.counts.recv_count == args.counts.recv_count &&
+      k.counts.param_count == args.counts.param_count && rank_ == rank && nranks_ == nranks) {
+    return schedule_;
+  }
+  DataContext ctx;
+  ctx.dtype = args.dtype;
+  ctx.op = args.op;
+  ctx.root = args.root;
+  ctx.rank = rank;
+  ctx.nranks = nranks;
+  ctx.counts = args.counts;
+  ctx.in_place = args.in_place;
+  schedule_ = P2pSchedule();
+  args.coll->p2p_schedule(ctx, &schedule_);
+  key_ = args;
+  rank_ = rank;
+  nranks_ = nranks;
+  valid_ = true;
+  return schedule_;
+}
+
 std::vector<double> Backend::time_iterations(const CollArgs& args, int iters,
                                              CallObserver* observer) {
   std::vector<double> out;

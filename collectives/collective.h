@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,7 +21,11 @@ enum class CollKind {
   kBroadcast,
   kReduce,
   kAlltoall,
-  kSendRecv
+  kSendRecv,
+  kGather,
+  kScatter,
+  kAlltoallv,
+  kHypercube
 };
 
 // Element counts of one call, with nccl-tests' meaning of the requested size.
@@ -50,6 +55,29 @@ struct CheckRegion {
   std::size_t count = 0;
 };
 
+// A collective as steps of point-to-point transfers, the way nccl-tests runs gather, scatter,
+// alltoallv and hypercube (grouped sends and receives). Offsets are bytes into this rank's buffers
+// as CollArgs gives them (in place, send = recv + the input offset). The transfers of one step are
+// posted together; a step starts when the previous one has completed on this rank.
+struct P2pTransfer {
+  int peer = 0;
+  std::size_t offset = 0;  // bytes into the send buffer (sends) or the receive buffer (receives)
+  std::size_t bytes = 0;
+  bool from_recv = false;  // a send of data this rank received in an earlier step
+};
+struct P2pStep {
+  std::vector<P2pTransfer> sends, recvs;
+};
+struct P2pSchedule {
+  // In place, sends read a copy of the input taken before the first receive (the receives
+  // overwrite it); the copy is part of the collective.
+  bool stage_input = false;
+  // Before the steps: this rank's own block, `copy_bytes` from send + copy_src to recv + copy_dst
+  // (nothing to do when the two coincide, in place).
+  std::size_t copy_src = 0, copy_dst = 0, copy_bytes = 0;
+  std::vector<P2pStep> steps;
+};
+
 struct CollectiveDef {
   const char* name;
   CollKind kind;
@@ -69,6 +97,12 @@ struct CollectiveDef {
   void (*fill_input)(const DataContext& ctx, void* input);
   // Writes the expected contents of the check region to `expected` and returns the region.
   CheckRegion (*expected)(const DataContext& ctx, void* expected);
+  // Optional: the collective as point-to-point steps (see P2pSchedule); backends without a call
+  // of their own for it run these.
+  void (*p2p_schedule)(const DataContext& ctx, P2pSchedule* out) = nullptr;
+  // Optional: why a run with these sizes cannot be done on `nranks` ranks ("" if it can), e.g.
+  // an unreadable alltoallv matrix file; checked by every rank before anything is allocated.
+  std::string (*check_run)(std::size_t min_bytes, std::size_t max_bytes, int nranks) = nullptr;
 };
 
 // Shared pieces of the registry records.

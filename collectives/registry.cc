@@ -5,7 +5,7 @@
 namespace fb {
 
 extern const CollectiveDef kAllReduce, kAllGather, kReduceScatter, kBroadcast, kReduce, kAlltoall,
-    kSendRecv;
+    kSendRecv, kGather, kScatter, kAlltoallv, kHypercube;
 
 CollCounts whole_buffer_counts(std::size_t bytes, std::size_t elem_size, int /*nranks*/) {
   const std::size_t n = bytes / elem_size;
@@ -26,7 +26,8 @@ void fill_own_stream(const DataContext& c, void* in) {
 
 const std::vector<const CollectiveDef*>& all_collectives() {
   static const std::vector<const CollectiveDef*> kAll = {
-      &kAllReduce, &kAllGather, &kReduceScatter, &kBroadcast, &kReduce, &kAlltoall, &kSendRecv,
+      &kAllReduce, &kAllGather, &kReduceScatter, &kBroadcast, &kReduce,    &kAlltoall,
+      &kSendRecv,  &kGather,    &kScatter,       &kAlltoallv, &kHypercube,
   };
   return kAll;
 }

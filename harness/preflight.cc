@@ -51,6 +51,11 @@ int preflight(World& world, const RunOptions& opts, Preflight* out) {
     }
     return kExitUsage;
   }
+  // What the collective itself cannot do with these sizes (alltoallv's matrix file).
+  const CollectiveDef& coll = *opts.collective;
+  const std::string coll_error =
+      coll.check_run ? coll.check_run(opts.min_bytes, opts.max_bytes, world.size()) : "";
+  if (report_rank_errors(world, coll_error)) return kExitUsage;
   // Output files are checked before anything runs, so a typo costs nothing.
   std::string path_error;
   if (world.rank() == 0) {

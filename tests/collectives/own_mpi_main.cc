@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "collectives/algorithm.h"
 #include "collectives/backend_own.h"
@@ -31,13 +33,21 @@ int run(fb::World& world) {
   const int n = world.size(), rank = world.rank();
   double failures = 0;
   int cases = 0;
+  // Every algorithm, then every collective run by its point-to-point schedule ("p2p" via auto).
+  std::vector<std::pair<const fb::CollectiveDef*, std::string>> runs;
   for (const auto* algo : fb::all_algorithms()) {
-    const fb::CollectiveDef* coll = nullptr;
     for (const auto* c : fb::all_collectives()) {
-      if (c->kind == algo->kind) coll = c;
+      if (c->kind == algo->kind) runs.emplace_back(c, algo->name);
     }
+  }
+  for (const auto* c : fb::all_collectives()) {
+    if (c->p2p_schedule != nullptr && fb::algorithms_for(c->kind).empty()) {
+      runs.emplace_back(c, "auto");
+    }
+  }
+  for (const auto& [coll, algo_name] : runs) {
     fb::BackendOptions opts;
-    opts.algo = algo->name;
+    opts.algo = algo_name;
     auto backend = fb::make_own_backend(world, opts);
     for (bool shared_buffers : {true, false}) {
       for (std::size_t elems : {0, 1, 7, 1000, 10007, 300007}) {
@@ -68,7 +78,7 @@ int run(fb::World& world) {
               wrong = 1;
             }
             if (wrong) {
-              std::fprintf(stderr, "rank %d: %s %s: %zu wrong%s%s\n", rank, algo->name,
+              std::fprintf(stderr, "rank %d: %s %s: %zu wrong%s%s\n", rank, algo_name.c_str(),
                            c.str().c_str(), wrong, error.empty() ? "" : ": ", error.c_str());
             }
             double w = static_cast<double>(wrong != 0);

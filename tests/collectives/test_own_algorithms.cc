@@ -174,6 +174,72 @@ std::string param_name(const ::testing::TestParamInfo<const AlgorithmDef*>& info
 
 INSTANTIATE_TEST_SUITE_P(Registry, OwnAlgorithm, ::testing::ValuesIn(all_algorithms()), param_name);
 
+// Collectives given as point-to-point schedules with no algorithm of their own (the own backend's
+// "p2p": gather, scatter, alltoallv, hypercube), over the thread transport.
+std::vector<const CollectiveDef*> p2p_collectives() {
+  std::vector<const CollectiveDef*> out;
+  for (const auto* c : all_collectives()) {
+    if (c->p2p_schedule != nullptr && algorithms_for(c->kind).empty()) out.push_back(c);
+  }
+  return out;
+}
+
+class P2pCollective : public ::testing::TestWithParam<const CollectiveDef*> {
+ protected:
+  void check(DType t, std::size_t elems, bool in_place, int root, int n) {
+    CheckCase c;
+    c.coll = GetParam();
+    c.dtype = t;
+    c.bytes = bytes_for(*c.coll, elems, t, n);
+    c.in_place = in_place;
+    c.root = root;
+    std::atomic<std::size_t> wrong{0};
+    ThreadRunOptions opts;
+    opts.timeout_s = 60;
+    run_threads(
+        n,
+        [&](Communicator& comm) {
+          auto engine = make_host_engine();
+          ScheduleCache cache;
+          std::vector<unsigned char> send(test::send_buffer_bytes(c, n));
+          std::vector<unsigned char> recv(test::recv_buffer_bytes(c, n));
+          wrong += test::run_checked(
+              c, comm.rank(), n, send.data(), recv.data(), [&](const CollArgs& a) {
+                run_p2p_schedule(a, cache.get(a, comm.rank(), n), comm, *engine);
+              });
+        },
+        opts);
+    EXPECT_EQ(wrong.load(), 0u) << c.str() << " nranks=" << n;
+  }
+};
+
+// Every rank count 1..16 (powers of two and not), sizes 0, 1, odd and not divisible by the rank
+// count, in and out of place, first and last root; every dtype on a few rank counts.
+TEST_P(P2pCollective, EveryRankCountSizeAndDtype) {
+  for (int n = 1; n <= 16; ++n) {
+    for (std::size_t elems : {0, 1, 7, 1000, 10007}) {
+      for (bool in_place : {false, true}) {
+        for (int root : {0, n - 1}) {
+          if (root != 0 && !GetParam()->uses_root) continue;
+          check(DType::kFloat, elems, in_place, root, n);
+        }
+      }
+    }
+  }
+  for (const auto& t : all_dtypes()) {
+    for (int n : {2, 3, 4, 5}) {
+      for (std::size_t elems : {7, 1001}) check(t.dtype, elems, n % 2 == 1, n - 1, n);
+    }
+  }
+}
+
+std::string coll_param_name(const ::testing::TestParamInfo<const CollectiveDef*>& p) {
+  return p.param->name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, P2pCollective, ::testing::ValuesIn(p2p_collectives()),
+                         coll_param_name);
+
 TEST(AlgorithmRegistry, NamesAreUniquePerCollectiveAndAutoRulesResolve) {
   std::set<std::pair<int, std::string>> seen;
   for (const auto* a : all_algorithms()) {

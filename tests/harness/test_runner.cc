@@ -2,7 +2,11 @@
 // single-rank world and an in-memory backend (correct, or corrupting one element).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "collectives/backend.h"
 #include "collectives/collective.h"
@@ -16,20 +20,17 @@ TEST(Registry, BusBandwidthFactorsFollowNcclTests) {
   const struct {
     const char* name;
     double factor_at_8;
-  } kCases[] = {{"all_reduce", 2.0 * 7 / 8},
-                {"all_gather", 7.0 / 8},
-                {"reduce_scatter", 7.0 / 8},
-                {"alltoall", 7.0 / 8},
-                {"broadcast", 1.0},
-                {"reduce", 1.0},
-                {"sendrecv", 1.0}};
+  } kCases[] = {{"all_reduce", 2.0 * 7 / 8}, {"all_gather", 7.0 / 8}, {"reduce_scatter", 7.0 / 8},
+                {"alltoall", 7.0 / 8},       {"broadcast", 1.0},      {"reduce", 1.0},
+                {"sendrecv", 1.0},           {"gather", 7.0 / 8},     {"scatter", 7.0 / 8},
+                {"alltoallv", 7.0 / 8},      {"hypercube", 7.0 / 8}};
   for (const auto& c : kCases) {
     const CollectiveDef* def = find_collective(c.name);
     ASSERT_NE(def, nullptr) << c.name;
     EXPECT_DOUBLE_EQ(def->bus_bw_factor(8), c.factor_at_8) << c.name;
   }
   EXPECT_DOUBLE_EQ(find_collective("all_reduce")->bus_bw_factor(1), 0.0);
-  EXPECT_EQ(all_collectives().size(), 7u);
+  EXPECT_EQ(find_collective("gather")->bus_bw_factor(1), 0.0);
   EXPECT_EQ(find_collective("allreduce"), nullptr);
 }
 
@@ -39,7 +40,8 @@ TEST(Registry, RingStepsCountTheRingAlgorithmsSteps) {
     const char* name;
     int steps_at_8;
   } kCases[] = {{"all_reduce", 14}, {"all_gather", 7}, {"reduce_scatter", 7}, {"alltoall", 7},
-                {"broadcast", 1},   {"reduce", 1},     {"sendrecv", 1}};
+                {"broadcast", 1},   {"reduce", 1},     {"sendrecv", 1},       {"gather", 7},
+                {"scatter", 7},     {"alltoallv", 7},  {"hypercube", 3}};
   for (const auto& c : kCases) {
     const CollectiveDef* def = find_collective(c.name);
     ASSERT_NE(def, nullptr) << c.name;
@@ -47,6 +49,29 @@ TEST(Registry, RingStepsCountTheRingAlgorithmsSteps) {
     EXPECT_EQ(def->ring_steps(1), 1) << c.name;
   }
   EXPECT_EQ(find_collective("all_reduce")->ring_steps(2), 2);
+  // hypercube: log2 p exchanges of the largest power of two p <= n, two more when p < n.
+  EXPECT_EQ(find_collective("hypercube")->ring_steps(4), 2);
+  EXPECT_EQ(find_collective("hypercube")->ring_steps(3), 3);
+  EXPECT_EQ(find_collective("hypercube")->ring_steps(5), 4);
+}
+
+// The registry holds exactly the collectives of collectives/coll_*.cc (CMake's FB_COLLECTIVES,
+// which drives the end-to-end test lists), so a new collective needs no edit here.
+TEST(Registry, HoldsExactlyTheCollectiveSourceFiles) {
+  std::vector<std::string> files, registered;
+  std::string names = FB_COLLECTIVE_NAMES;
+  for (std::size_t at = 0; at <= names.size();) {
+    const std::size_t comma = std::min(names.find(',', at), names.size());
+    files.push_back(names.substr(at, comma - at));
+    at = comma + 1;
+  }
+  for (const auto* def : all_collectives()) {
+    registered.emplace_back(def->name);
+    EXPECT_EQ(find_collective(def->name), def) << def->name;
+  }
+  std::sort(files.begin(), files.end());
+  std::sort(registered.begin(), registered.end());
+  EXPECT_EQ(registered, files);
 }
 
 TEST(Registry, CountsFollowNcclTestsSizeMeaning) {
@@ -69,6 +94,78 @@ TEST(Registry, CountsFollowNcclTestsSizeMeaning) {
   c = find_collective("all_reduce")->counts(7, 2, 5);
   EXPECT_EQ(c.param_count, 3u);
   EXPECT_EQ(c.bytes, 6u);
+  // gather and hypercube: as all_gather; scatter: the root's input of nranks chunks.
+  for (const char* name : {"gather", "hypercube"}) {
+    c = find_collective(name)->counts(1000, 4, 3);
+    EXPECT_EQ(c.send_count, 83u) << name;
+    EXPECT_EQ(c.recv_count, 249u) << name;
+    EXPECT_EQ(c.param_count, 83u) << name;
+    EXPECT_EQ(c.bytes, 996u) << name;
+  }
+  c = find_collective("scatter")->counts(1000, 4, 3);
+  EXPECT_EQ(c.send_count, 249u);
+  EXPECT_EQ(c.recv_count, 83u);
+  EXPECT_EQ(c.bytes, 996u);
+  // alltoallv, default spread 1: 1000 B of float on 4 ranks is 62 elements per peer on average,
+  // 248 in all; peer at distance d gets floor(d * 248 / 6): 0, 41, 82, 124 = 247 per rank.
+  c = find_collective("alltoallv")->counts(1000, 4, 4);
+  EXPECT_EQ(c.param_count, 62u);
+  EXPECT_EQ(c.send_count, 247u);
+  EXPECT_EQ(c.recv_count, 247u);
+  EXPECT_EQ(c.bytes, 988u);
+}
+
+// The point-to-point steps of the new collectives, by hand.
+TEST(Registry, PointToPointSchedules) {
+  auto schedule = [](const char* name, int rank, int nranks, std::size_t bytes, int root,
+                     bool in_place) {
+    const CollectiveDef* def = find_collective(name);
+    CollArgs a;
+    a.coll = def;
+    a.root = root;
+    a.in_place = in_place;
+    a.counts = def->counts(bytes, 4, nranks);
+    ScheduleCache cache;
+    return cache.get(a, rank, nranks);
+  };
+  using T = std::vector<std::tuple<int, std::size_t, std::size_t>>;  // peer, offset, bytes
+  auto list = [](const std::vector<P2pTransfer>& v) {
+    T out;
+    for (const auto& t : v) out.emplace_back(t.peer, t.offset, t.bytes);
+    return out;
+  };
+  // alltoallv, rank 0 of 4 (counts above): to peers 1-3 41, 82, 124 floats; from peer j the
+  // share of distance (0 - j) mod 4: 124, 82, 41.
+  P2pSchedule s = schedule("alltoallv", 0, 4, 1000, 0, false);
+  ASSERT_EQ(s.steps.size(), 1u);
+  EXPECT_EQ(list(s.steps[0].sends), (T{{1, 0, 164}, {2, 164, 328}, {3, 492, 496}}));
+  EXPECT_EQ(list(s.steps[0].recvs), (T{{1, 0, 496}, {2, 496, 328}, {3, 824, 164}}));
+  EXPECT_EQ(s.copy_bytes, 0u);
+  EXPECT_FALSE(s.stage_input);
+  EXPECT_TRUE(schedule("alltoallv", 0, 4, 1000, 0, true).stage_input);
+  // gather to root 2 of 3, 83 floats each: the root receives chunks 0 and 1 and copies its own.
+  s = schedule("gather", 2, 3, 1000, 2, false);
+  EXPECT_EQ(list(s.steps[0].recvs), (T{{0, 0, 332}, {1, 332, 332}}));
+  EXPECT_EQ(s.copy_dst, 664u);
+  EXPECT_EQ(list(schedule("gather", 1, 3, 1000, 2, false).steps[0].sends), (T{{2, 0, 332}}));
+  // scatter from root 0: in place rank 1's chunk lands at chunk 1 of its buffer.
+  EXPECT_EQ(list(schedule("scatter", 0, 3, 1000, 0, false).steps[0].sends),
+            (T{{1, 332, 332}, {2, 664, 332}}));
+  EXPECT_EQ(list(schedule("scatter", 1, 3, 1000, 0, true).steps[0].recvs), (T{{0, 332, 332}}));
+  // hypercube on 3 ranks (p = 2): rank 2 hands block 2 to rank 0, ranks 0 and 1 swap what they
+  // hold (rank 0: blocks 0 and 2), rank 0 sends rank 2 blocks 0-1.
+  s = schedule("hypercube", 0, 3, 1200, 0, false);  // 100 floats per block
+  ASSERT_EQ(s.steps.size(), 3u);
+  EXPECT_EQ(list(s.steps[0].recvs), (T{{2, 800, 400}}));
+  EXPECT_EQ(list(s.steps[1].sends), (T{{1, 0, 400}, {1, 800, 400}}));
+  EXPECT_EQ(list(s.steps[1].recvs), (T{{1, 400, 400}}));
+  EXPECT_EQ(list(s.steps[2].sends), (T{{2, 0, 800}}));
+  // hypercube on 4 ranks: nccl-tests' two exchanges, rank 1 with 0 then with 3.
+  s = schedule("hypercube", 1, 4, 1600, 0, false);
+  ASSERT_EQ(s.steps.size(), 2u);
+  EXPECT_EQ(list(s.steps[0].sends), (T{{0, 400, 400}}));
+  EXPECT_EQ(list(s.steps[1].sends), (T{{3, 0, 800}}));
+  EXPECT_EQ(list(s.steps[1].recvs), (T{{3, 800, 800}}));
 }
 
 class SingleRankWorld final : public World {
