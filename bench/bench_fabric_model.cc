@@ -93,14 +93,17 @@ void BM_Flow1MAutoRoceAdaptive(benchmark::State& s) { auto_1m(s, "roce_adaptive"
 // ranks, 65,536 PP groups, 131,072 TP groups), every collective of one step flow-level with all
 // groups of a kind solved together. Counters: wall_s, peak_rss_mib, comm_ms_per_step,
 // dp_rs_ms_per_bucket.
-void job_1m(benchmark::State& state, const char* fabric) {
+// failed_links > 0: that many seeded switch-to-switch links failed (fabric_model/faults.h).
+void job_1m(benchmark::State& state, const char* fabric, std::int64_t failed_links = 0) {
   const fm::ClusterConfig topo = fm::load_cluster_config("cluster_1m");
   const fm::FabricProfile fab = fm::load_fabric_profile(fabric);
   const fm::JobLayout job = fm::build_job(fm::load_job_spec("dense_1m"), topo);
+  fm::JobEvalOptions o;
+  o.faults.failed_links = failed_links;
   double wall = 0, comm = 0, rs = 0;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
-    const fm::JobFabricResult r = fm::evaluate_job(job, topo, fab, fm::JobEvalOptions{});
+    const fm::JobFabricResult r = fm::evaluate_job(job, topo, fab, o);
     wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     comm = r.comm_time_us_per_step / 1e3;
     for (const auto& c : r.collectives)
@@ -115,10 +118,13 @@ void job_1m(benchmark::State& state, const char* fabric) {
 void BM_Job1MIb(benchmark::State& s) { job_1m(s, "infiniband_ndr"); }
 void BM_Job1MRoceEcmp(benchmark::State& s) { job_1m(s, "roce_ecmp"); }
 void BM_Job1MRoceAdaptive(benchmark::State& s) { job_1m(s, "roce_adaptive"); }
+// 0.1% of cluster_1m's 4,194,304 switch-to-switch links failed: the subnet manager's reroute.
+void BM_Job1MIbFailedLinks(benchmark::State& s) { job_1m(s, "infiniband_ndr", 4194); }
 
 BENCHMARK(BM_Job1MIb)->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK(BM_Job1MRoceEcmp)->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK(BM_Job1MRoceAdaptive)->Unit(benchmark::kSecond)->Iterations(1);
+BENCHMARK(BM_Job1MIbFailedLinks)->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK(BM_Flow1MAutoIb)->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK(BM_Flow1MAutoRoceEcmp)->Unit(benchmark::kSecond)->Iterations(1);
 BENCHMARK(BM_Flow1MAutoRoceAdaptive)->Unit(benchmark::kSecond)->Iterations(1);
