@@ -31,7 +31,12 @@ class NcclBackend final : public DeviceBufferBackend {
     if (probe.count == 0) throw std::runtime_error("backend nccl: no GPU: " + probe.reason);
     // One GPU per rank, whether ranks are processes (mpirun) or threads of one process (-g N):
     // select_gpu holds for the calling thread, which runs this rank's every CUDA call.
-    dev_ = gpu_for_local_rank(world.local_rank(), probe.count);
+    dev_ = gpu_for_rank(world.local_rank(), probe.count, opts.first_device);
+    if (dev_ < 0) {
+      throw std::runtime_error(
+          "backend nccl: NCCL_TESTS_DEVICE=" + std::to_string(opts.first_device) +
+          " + local rank " + std::to_string(world.local_rank()) + " is not a visible GPU");
+    }
     select_gpu(dev_);
     const GpuInfo info = gpu_info(dev_);
     // Collective over the world: every rank's GPU for the metadata (describe() runs on one rank).

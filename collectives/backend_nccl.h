@@ -9,7 +9,8 @@
 namespace fb {
 
 // Multi-process through the World control plane: rank 0 creates the ncclUniqueId and broadcasts
-// it; each rank uses GPU gpu_for_local_rank(local rank). Throws std::runtime_error (no GPU,
+// it; each rank uses GPU gpu_for_rank(local rank, GPUs, NCCL_TESTS_DEVICE). Throws
+// std::runtime_error (no GPU,
 // --device cpu, -g > 1, NCCL failure) with a one-line message.
 std::unique_ptr<Backend> make_nccl_backend(World& world, const BackendOptions& opts);
 

@@ -59,7 +59,13 @@ class OwnCudaBackend final : public DeviceBufferBackend {
 std::unique_ptr<Backend> make_own_cuda_backend(World& world, const BackendOptions& opts) {
   const GpuProbe probe = probe_gpus();
   if (probe.count == 0) throw std::runtime_error("backend own --device cuda: " + probe.reason);
-  select_gpu(gpu_for_local_rank(world.local_rank(), probe.count));
+  const int dev = gpu_for_rank(world.local_rank(), probe.count, opts.first_device);
+  if (dev < 0) {
+    throw std::runtime_error("backend own: NCCL_TESTS_DEVICE=" + std::to_string(opts.first_device) +
+                             " + local rank " + std::to_string(world.local_rank()) +
+                             " is not a visible GPU");
+  }
+  select_gpu(dev);
   auto stream = std::make_unique<StreamOwner>();
   std::unique_ptr<Backend> own =
       make_own_backend_with(make_nccl_communicator(world, stream->get()),

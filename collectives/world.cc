@@ -37,6 +37,7 @@ class SingleWorld final : public World {
   void broadcast_bytes(void*, int, int) override {}
   [[noreturn]] void abort(int code) override { std::_Exit(code); }
   std::string library_version() const override { return "none (single process)"; }
+  std::unique_ptr<World> split(int) override { return std::make_unique<SingleWorld>(); }
 };
 
 // What the rank-threads of make_thread_worlds share. A call publishes a pointer to each rank's
@@ -100,13 +101,18 @@ class ThreadWorld final : public World {
  public:
   ThreadWorld(std::shared_ptr<ThreadRendezvous> meet, int rank, World& process,
               std::unique_ptr<Communicator> comm)
-      : meet_(std::move(meet)), rank_(rank), process_(process), comm_(std::move(comm)) {}
+      : meet_(std::move(meet)),
+        rank_(rank),
+        local_rank_(rank),
+        local_size_(meet_->size()),
+        process_(process),
+        comm_(std::move(comm)) {}
   ~ThreadWorld() override { meet_->leave(rank_); }
 
   int rank() const override { return rank_; }
   int size() const override { return meet_->size(); }
-  int local_rank() const override { return rank_; }
-  int local_size() const override { return meet_->size(); }
+  int local_rank() const override { return local_rank_; }
+  int local_size() const override { return local_size_; }
   void barrier() override {
     meet_->arrive(rank_, nullptr);
     meet_->depart();
@@ -146,7 +152,48 @@ class ThreadWorld final : public World {
   std::string library_version() const override { return process_.library_version(); }
   std::unique_ptr<Communicator> take_thread_communicator() override { return std::move(comm_); }
 
+  // Every rank's color first; then each group's lowest rank makes the group's rendezvous and
+  // communicators and publishes them; its members take theirs before anyone departs.
+  std::unique_ptr<World> split(int color) override {
+    if (color < 0) throw std::invalid_argument("split: negative color");
+    std::vector<double> colors(static_cast<std::size_t>(size()), 0.0);
+    colors[static_cast<std::size_t>(rank_)] = color;
+    allreduce_sum(colors.data(), size());
+    std::vector<int> members;
+    for (int r = 0; r < size(); ++r) {
+      if (colors[static_cast<std::size_t>(r)] == color) members.push_back(r);
+    }
+    const int leader = members.front();
+    const auto index = static_cast<std::size_t>(std::find(members.begin(), members.end(), rank_) -
+                                                members.begin());
+    std::shared_ptr<GroupParts> mine;
+    if (rank_ == leader) {
+      mine = std::make_shared<GroupParts>();
+      const int n = static_cast<int>(members.size());
+      mine->meet = std::make_shared<ThreadRendezvous>(n);
+      ThreadRunOptions topts;
+      topts.timeout_s = std::numeric_limits<double>::infinity();
+      mine->comms = make_thread_communicators(n, topts);
+    }
+    meet_->arrive(rank_, &mine);
+    const std::shared_ptr<GroupParts> parts =
+        *static_cast<const std::shared_ptr<GroupParts>*>(meet_->slot(leader));
+    std::unique_ptr<Communicator> comm =
+        std::move(parts->comms[index]);  // this rank's element only
+    meet_->depart();
+    auto out = std::make_unique<ThreadWorld>(parts->meet, static_cast<int>(index), process_,
+                                             std::move(comm));
+    out->local_rank_ = local_rank_;
+    out->local_size_ = local_size_;
+    return out;
+  }
+
  private:
+  struct GroupParts {
+    std::shared_ptr<ThreadRendezvous> meet;
+    std::vector<std::unique_ptr<Communicator>> comms;
+  };
+
   template <typename Op>
   void reduce(double* v, int n, Op op) {
     meet_->arrive(rank_, v);
@@ -164,6 +211,7 @@ class ThreadWorld final : public World {
 
   std::shared_ptr<ThreadRendezvous> meet_;
   int rank_;
+  int local_rank_, local_size_;  // the parent's when split
   World& process_;
   std::unique_ptr<Communicator> comm_;
 };
@@ -188,8 +236,14 @@ class MpiWorld final : public World {
     MPI_Comm_rank(local_, &local_rank_);
     MPI_Comm_size(local_, &local_size_);
   }
+  // A group of `parent` (split): owns `comm`, keeps the parent's host placement.
+  MpiWorld(MPI_Comm comm, int local_rank, int local_size)
+      : comm_(comm), local_rank_(local_rank), local_size_(local_size) {
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
+  }
   ~MpiWorld() override {
-    MPI_Comm_free(&local_);
+    if (local_ != MPI_COMM_NULL) MPI_Comm_free(&local_);
     if (watchdog_ != MPI_COMM_NULL) MPI_Comm_free(&watchdog_);
     MPI_Comm_free(&comm_);
     if (owns_) MPI_Finalize();
@@ -247,6 +301,14 @@ class MpiWorld final : public World {
   std::unique_ptr<StatusChannel> make_status_channel() override {
     return watchdog_ == MPI_COMM_NULL ? nullptr : make_mpi_status_channel(watchdog_);
   }
+  std::unique_ptr<World> split(int color) override {
+    if (color < 0) throw std::invalid_argument("split: negative color");
+    MPI_Comm sub = MPI_COMM_NULL;
+    if (MPI_Comm_split(comm_, color, rank_, &sub) != MPI_SUCCESS) {
+      throw std::runtime_error("MPI_Comm_split failed");
+    }
+    return std::make_unique<MpiWorld>(sub, local_rank_, local_size_);
+  }
 
  private:
   bool owns_ = false;
@@ -261,6 +323,10 @@ class MpiWorld final : public World {
 }  // namespace
 
 std::unique_ptr<Communicator> World::take_thread_communicator() { return nullptr; }
+
+std::unique_ptr<World> World::split(int) {
+  throw std::runtime_error("this world cannot be split into groups");
+}
 
 std::unique_ptr<World> make_single_world() { return std::make_unique<SingleWorld>(); }
 

@@ -67,6 +67,13 @@ class World {
   // Ranks that are threads of one process: this rank's point-to-point communicator over shared
   // memory (for the own backend on host buffers), handed over once; null for other worlds.
   virtual std::unique_ptr<Communicator> take_thread_communicator();
+  // Collective over this world: the ranks with the same `color` (>= 0) as a world of their own,
+  // ranked in this world's order (split groups, NCCL_TESTS_SPLIT). Its control plane and native
+  // handle cover the group only; local_rank() and local_size() stay this world's (a rank's
+  // placement on its host chooses its GPU and cores); no status channel (the watchdog watches
+  // the whole job). Must be destroyed before this world. The default throws (a world that
+  // cannot split, e.g. a test's fake).
+  virtual std::unique_ptr<World> split(int color);
 };
 
 // MPI world if the binary was built with MPI (initialises MPI with MPI_THREAD_MULTIPLE when

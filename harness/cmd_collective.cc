@@ -15,22 +15,48 @@
 #include "harness/run_metadata.h"
 #include "harness/run_rank.h"
 #include "harness/runner.h"
+#include "harness/sizes.h"
+#include "harness/split.h"
 #include "harness/watchdog.h"
 
 namespace fb {
 
 int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
+  // Split groups: every rank computes the whole layout from the rule (colors depend on the job
+  // rank alone).
+  const SplitLayout layout = split_layout(opts.split, world.size());
   Preflight pre;
-  if (const int code = preflight(world, opts, &pre); code != 0) return code;
+  if (const int code = preflight(world, opts, layout, &pre); code != 0) return code;
   const bool device_buffers = pre.device_buffers();
   const BindResult bind = bind_this_rank(world, opts, device_buffers, ctx.bind_scope);
-  const std::unique_ptr<Backend> backend = make_rank_backend(world, opts, pre.device.kind);
+  // Each group's collectives run on a communicator of its own (MPI_Comm_split, per-group thread
+  // rendezvous, and so per-group NCCL communicators).
+  std::unique_ptr<World> group;
+  if (opts.split.active()) {
+    group = world.split(layout.color_of_rank[static_cast<std::size_t>(world.rank())]);
+  }
+  World& team = group ? *group : world;
+  const std::unique_ptr<Backend> backend = make_rank_backend(world, team, opts, pre.device.kind);
   if (backend == nullptr) return kExitUsage;
-  nlohmann::json meta = run_metadata(world, opts, *backend, pre.device, bind);
+  nlohmann::json meta = run_metadata(world, opts, *backend, pre.device, bind, layout);
   std::vector<SizeResult> resumed;
-  if (!load_resume(world, opts, meta, &resumed)) return kExitUsage;
+  const int row_ranks = static_cast<int>(layout.groups.front().ranks.size());
+  if (!load_resume(world, opts, meta, row_ranks, &resumed)) return kExitUsage;
 
   std::vector<std::string> header{pre.device.reason};
+  if (opts.split.active()) {
+    std::string line = opts.split.env + "=" + quote_arg(opts.split.text) + ": " +
+                       std::to_string(layout.groups.size()) + " groups (" + opts.split.describe() +
+                       "), each its own communicator";
+    header.push_back(line);
+    if (!opts.split.note.empty()) header.push_back(opts.split.note);
+  }
+  if (opts.first_device >= 0) {
+    header.push_back("NCCL_TESTS_DEVICE=" + std::to_string(opts.first_device) +
+                     (device_buffers
+                          ? ": local rank i uses GPU " + std::to_string(opts.first_device) + " + i"
+                          : ": recorded (CPU mode: no GPU is used)"));
+  }
   if (opts.gpus_per_process > 1) {
     header.push_back("-g " + std::to_string(opts.gpus_per_process) + ": " +
                      std::to_string(opts.gpus_per_process) + " ranks as threads of this process" +
@@ -54,9 +80,10 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
   sink.while_flushing_on_signals(world, ctx.owns_process, [&] {
     try {
       complete =
-          run_sweep(opts, *backend, world, &watchdog, device_buffers, [&](const SizeResult& row) {
-            sink.add(row);
-          }).complete;
+          run_sweep(
+              opts, *backend, world, &watchdog, device_buffers,
+              [&](const SizeResult& row) { sink.add(row); }, SweepGroups{group.get(), &layout})
+              .complete;
     } catch (const std::exception& e) {
       run_error = e.what();
     }

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -252,6 +253,23 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
                   " is not a non-negative bus bandwidth in GB/s");
     }
     o.min_bw_gbps = v;
+  }
+  try {
+    o.split =
+        parse_split_env(std::getenv("NCCL_TESTS_SPLIT_MASK"), std::getenv("NCCL_TESTS_SPLIT"));
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  // nccl-tests' first device index: rank i of a host uses GPU NCCL_TESTS_DEVICE + i.
+  if (const char* dev = std::getenv("NCCL_TESTS_DEVICE"); dev != nullptr && *dev != 0) {
+    char* end = nullptr;
+    errno = 0;
+    const long v = std::strtol(dev, &end, 10);
+    if (end == dev || *end != 0 || errno == ERANGE || v < 0 || v > kMaxRankThreads) {
+      return fail("NCCL_TESTS_DEVICE=" + quote_arg(dev) + " is not a device index (0 to " +
+                  std::to_string(kMaxRankThreads) + ")");
+    }
+    o.first_device = static_cast<int>(v);
   }
 
   if (dtype == "all") {

@@ -11,6 +11,7 @@
 #include "collectives/backend.h"
 #include "collectives/collective.h"
 #include "harness/sizes.h"
+#include "harness/split.h"
 #include "kernels/dtype.h"
 #include "kernels/ops.h"
 
@@ -46,6 +47,8 @@ struct RunOptions {
   double min_bw_gbps = -1;     // NCCL_TESTS_MIN_BW (GB/s); < 0: not set
   int per_iter_timing = 0;     // -I 1: per-iteration summary columns, raw times in the JSON
   int per_iter_skip = 0;       // -K N: samples dropped from the per-iteration summary
+  SplitRule split;             // NCCL_TESTS_SPLIT / NCCL_TESTS_SPLIT_MASK: groups (split.h)
+  int first_device = -1;       // NCCL_TESTS_DEVICE: GPU of the first local rank; < 0: not set
   std::string csv_path;
   bool bind = true;        // --no-bind turns it off
   bool keep_heap = false;  // --keep-heap: freed host memory stays mapped (sysinfo.h)

@@ -14,6 +14,18 @@
 
 namespace fb {
 
+// One split group's share of a variant (NCCL_TESTS_SPLIT): its ranks' times combined as -a says,
+// its own byte count and bus factor (the group's size), its wrong elements.
+struct GroupTiming {
+  int color = 0;  // nccl-tests' Group column
+  int nranks = 0;
+  std::size_t bytes = 0;
+  double time_us = 0;
+  double algbw_gbps = 0;
+  double busbw_gbps = 0;
+  long long wrong = -1;  // -1: not checked
+};
+
 // One variant (out-of-place or in-place) of one size.
 struct Timing {
   bool measured = false;  // false when the variant was not run (shown as "N/A")
@@ -28,6 +40,10 @@ struct Timing {
   // Each rank's own per-call time (us, mean over the timed iterations), rank order; the spread
   // says which rank is slow.
   std::vector<double> rank_time_us;
+  // Split runs only: every group, in the order of their lowest rank. The columns above are then
+  // nccl-tests' aggregate: times combined over every rank of the job, bytes and bus factor of
+  // rank 0's group, wrong elements summed over all groups.
+  std::vector<GroupTiming> groups;
 };
 
 struct SizeResult {
@@ -59,6 +75,14 @@ struct RunSummary {
   double slowest_ratio = 0;
   std::size_t slowest_bytes = 0;
   std::string slowest_variant;
+  // Split runs: each group's mean busbw over rows and variants (as avg_busbw_gbps).
+  struct Group {
+    int color = 0;
+    int nranks = 0;
+    double avg_busbw_gbps = 0;
+    long long wrong_total = 0;
+  };
+  std::vector<Group> groups;
 };
 
 // A rank counts as slow (the footer names it) from this ratio of its time to the median rank

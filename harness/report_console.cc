@@ -82,6 +82,11 @@ class ConsoleReporter final : public Reporter {
                  s.min_bw_gbps < 0                        ? ""
                  : s.avg_busbw_gbps < 0.9 * s.min_bw_gbps ? "FAILED"
                                                           : "OK");
+    // Split runs: each group's own average (its byte counts and bus factor).
+    for (const RunSummary::Group& g : s.groups) {
+      std::fprintf(out_, "#  Group %2d avg busbw  : %g (%d ranks, %lld wrong)\n", g.color,
+                   g.avg_busbw_gbps, g.nranks, g.wrong_total);
+    }
     if (s.peak_variant.empty()) {
       std::fprintf(out_, "# Peak bus bandwidth   : N/A\n");
     } else {
@@ -146,11 +151,11 @@ class ConsoleReporter final : public Reporter {
     const std::string bus_id = get_or<std::string>(r, "device_bus_id", "");
     const std::string where = bus_id.empty() ? get_or<std::string>(r, "device", "cpu") : bus_id;
     const std::string name = get_or<std::string>(r, "device_name", "");
-    std::fprintf(out_, "#  Rank %2d Group  0 Pid %6lld on %10s device %2d [%s]%s%s cpuset %s\n",
-                 get_or<int>(r, "rank", 0), get_or<long long>(r, "pid", 0),
-                 get_or<std::string>(r, "host", "?").c_str(), get_or<int>(r, "device_index", 0),
-                 where.c_str(), name.empty() ? "" : " ", name.c_str(),
-                 get_or<std::string>(r, "cpuset", "?").c_str());
+    std::fprintf(out_, "#  Rank %2d Group %2d Pid %6lld on %10s device %2d [%s]%s%s cpuset %s\n",
+                 get_or<int>(r, "rank", 0), get_or<int>(r, "group", 0),
+                 get_or<long long>(r, "pid", 0), get_or<std::string>(r, "host", "?").c_str(),
+                 get_or<int>(r, "device_index", 0), where.c_str(), name.empty() ? "" : " ",
+                 name.c_str(), get_or<std::string>(r, "cpuset", "?").c_str());
   }
 
   void print_column_header() {

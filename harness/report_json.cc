@@ -40,6 +40,20 @@ std::vector<std::string> result_row_names() {
   return names;
 }
 
+nlohmann::json groups_json(const std::vector<GroupTiming>& groups) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const GroupTiming& g : groups) {
+    out.push_back({{"group", g.color},
+                   {"nranks", g.nranks},
+                   {"bytes", g.bytes},
+                   {"time_us", g.time_us},
+                   {"algbw_gbps", g.algbw_gbps},
+                   {"busbw_gbps", g.busbw_gbps},
+                   {"wrong", g.wrong < 0 ? nlohmann::json(nullptr) : nlohmann::json(g.wrong)}});
+  }
+  return out;
+}
+
 nlohmann::json per_iter_json(const PerIterStats& p) {
   return {{"skipped", p.skipped},
           {"min_us", p.min_us},
@@ -83,15 +97,25 @@ class JsonReporter final : public Reporter {
   }
 
   void finish(const RunSummary& s) override {
-    const nlohmann::json summary = {{"avg_busbw_gbps", s.avg_busbw_gbps},
-                                    {"peak_busbw_gbps", s.peak_busbw_gbps},
-                                    {"peak_bytes", s.peak_bytes},
-                                    {"peak_variant", s.peak_variant},
-                                    {"wrong_total", s.wrong_total},
-                                    {"out_of_bounds", s.out_of_bounds},
-                                    {"complete", s.complete},
-                                    {"end_time", s.end_time},
-                                    {"slowest_rank", slowest_rank_json(s)}};
+    nlohmann::json summary = {{"avg_busbw_gbps", s.avg_busbw_gbps},
+                              {"peak_busbw_gbps", s.peak_busbw_gbps},
+                              {"peak_bytes", s.peak_bytes},
+                              {"peak_variant", s.peak_variant},
+                              {"wrong_total", s.wrong_total},
+                              {"out_of_bounds", s.out_of_bounds},
+                              {"complete", s.complete},
+                              {"end_time", s.end_time},
+                              {"slowest_rank", slowest_rank_json(s)}};
+    if (!s.groups.empty()) {
+      nlohmann::json groups = nlohmann::json::array();
+      for (const RunSummary::Group& g : s.groups) {
+        groups.push_back({{"group", g.color},
+                          {"nranks", g.nranks},
+                          {"avg_busbw_gbps", g.avg_busbw_gbps},
+                          {"wrong_total", g.wrong_total}});
+      }
+      summary["groups"] = groups;
+    }
     std::string head = "{\n  \"schema\": ";
     head += nlohmann::json(kResultsSchema).dump();
     head += ",\n  \"complete\": ";
@@ -124,6 +148,10 @@ class JsonReporter final : public Reporter {
     if (!t.rank_time_us.empty()) {
       line_ += ", \"rank_time_us\": ";
       line_ += nlohmann::json(t.rank_time_us).dump(-1, ' ', false, kReplace);
+    }
+    if (!t.groups.empty()) {
+      line_ += ", \"groups\": ";
+      line_ += groups_json(t.groups).dump(-1, ' ', false, kReplace);
     }
     const PerIterStats& p = t.per_iter;
     if (p.present) {

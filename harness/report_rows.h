@@ -35,6 +35,9 @@ T get_or(const nlohmann::json& obj, const char* key, T fallback) {
   }
 }
 
+// Split runs: a JSON row's "groups" (each group's timing of the variant).
+nlohmann::json groups_json(const std::vector<GroupTiming>& groups);
+
 // -I: the per-iteration block of a JSON row (summary after -K, raw times, per-rank times).
 nlohmann::json per_iter_json(const PerIterStats& p);
 

@@ -87,6 +87,23 @@ Timing timing_from_json(const nlohmann::json& r, const std::string& where) {
     if (!ranks.is_array()) throw UsageError(pw + ".rank_times_us is not an array");
     for (const auto& row : ranks) s.rank_times_us.push_back(numbers(row, "per_iter.rank_times_us"));
   }
+  if (r.contains("groups")) {  // split runs
+    const nlohmann::json& gs = r["groups"];
+    const std::string gw = where + ".groups";
+    if (!gs.is_array()) throw UsageError(gw + " is not an array");
+    for (const auto& g : gs) {
+      GroupTiming gt;
+      gt.color = static_cast<int>(integer(g, "group", gw));
+      gt.nranks = static_cast<int>(integer(g, "nranks", gw));
+      gt.bytes = static_cast<std::size_t>(integer(g, "bytes", gw));
+      gt.time_us = number(g, "time_us", gw);
+      gt.algbw_gbps = number(g, "algbw_gbps", gw);
+      gt.busbw_gbps = number(g, "busbw_gbps", gw);
+      const nlohmann::json& gwrong = field(g, "wrong", gw);
+      gt.wrong = gwrong.is_number_integer() ? gwrong.get<long long>() : -1;
+      t.groups.push_back(gt);
+    }
+  }
   return t;
 }
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -38,11 +39,13 @@ nlohmann::json sweep_metadata(const RunOptions& opts) {
     sweep["per_iter_timing"] = true;
     sweep["per_iter_skip"] = opts.per_iter_skip;
   }
+  if (opts.split.active()) sweep["split"] = opts.split.describe();
   return sweep;
 }
 
 // This rank's row of meta.ranks (without "rank": the gatherer knows it).
-nlohmann::json own_rank_row(World& world, bool device_buffers, const BindResult& bind) {
+nlohmann::json own_rank_row(World& world, bool device_buffers, const BindResult& bind,
+                            int first_device) {
   nlohmann::json row = {{"host", hostname()},
                         {"pid", static_cast<long long>(getpid())},
                         {"device", device_buffers ? "cuda" : "cpu"},
@@ -51,7 +54,8 @@ nlohmann::json own_rank_row(World& world, bool device_buffers, const BindResult&
   // Each rank's GPU, so a -g run's table shows one GPU per rank.
   if (device_buffers) {
     try {
-      const GpuInfo info = gpu_info(gpu_for_local_rank(world.local_rank(), probe_gpus().count));
+      const GpuInfo info =
+          gpu_info(gpu_for_rank(world.local_rank(), probe_gpus().count, first_device));
       row["device_index"] = info.index;
       row["device_bus_id"] = info.pci_bus_id;
       row["device_name"] = info.name;
@@ -62,10 +66,25 @@ nlohmann::json own_rank_row(World& world, bool device_buffers, const BindResult&
   return row;
 }
 
+nlohmann::json split_metadata(const RunOptions& opts, const SplitLayout& layout) {
+  nlohmann::json groups = nlohmann::json::array();
+  for (const SplitGroup& g : layout.groups) {
+    groups.push_back({{"group", g.color}, {"nranks", g.ranks.size()}, {"ranks", g.ranks}});
+  }
+  nlohmann::json split = {{"env", opts.split.env},
+                          {"value", opts.split.text},
+                          {"rule", opts.split.describe()},
+                          {"ngroups", layout.groups.size()},
+                          {"groups", groups}};
+  if (!opts.split.note.empty()) split["note"] = opts.split.note;
+  return split;
+}
+
 }  // namespace
 
 nlohmann::json run_metadata(World& world, const RunOptions& opts, const Backend& backend,
-                            const DeviceDecision& device, const BindResult& bind) {
+                            const DeviceDecision& device, const BindResult& bind,
+                            const SplitLayout& layout) {
   const bool device_buffers = device.kind == DeviceKind::kCuda;
   nlohmann::json meta;
   meta["tool"] = "fabricbench";
@@ -76,14 +95,18 @@ nlohmann::json run_metadata(World& world, const RunOptions& opts, const Backend&
   meta["start_time"] = utc_now();
   meta["collective"] = opts.collective->name;
   // From the collective registry, so readers (calibration) need no per-collective table.
-  meta["bus_bw_factor"] = opts.collective->bus_bw_factor(world.size());
-  meta["ring_steps"] = opts.collective->ring_steps(world.size());
+  // Split runs: the rows' group (rank 0's); every group's own in meta.split and the rows.
+  const int row_ranks = static_cast<int>(layout.groups.front().ranks.size());
+  meta["bus_bw_factor"] = opts.collective->bus_bw_factor(row_ranks);
+  meta["ring_steps"] = opts.collective->ring_steps(row_ranks);
   meta["backend"] = backend.name();
   meta["algorithm"] = opts.backend == "own" ? opts.algo : "library";
   meta["device"] = device_buffers ? "cuda" : "cpu";
   meta["device_reason"] = device.reason;
   meta["nranks"] = world.size();
   meta["sweep"] = sweep_metadata(opts);
+  if (opts.split.active()) meta["split"] = split_metadata(opts, layout);
+  if (opts.first_device >= 0) meta["first_device"] = opts.first_device;  // NCCL_TESTS_DEVICE
   meta["mpi_library"] = world.library_version();
   meta["cuda_runtime"] = cuda_runtime_version();
   meta["cuda_driver"] = cuda_driver_version();
@@ -92,11 +115,17 @@ nlohmann::json run_metadata(World& world, const RunOptions& opts, const Backend&
   meta["backend_info"] = backend_meta;
   // The rows travel as JSON text: the control plane gathers strings.
   const std::vector<std::string> rows =
-      world.allgather_string(own_rank_row(world, device_buffers, bind).dump());
+      world.allgather_string(own_rank_row(world, device_buffers, bind, opts.first_device).dump());
   nlohmann::json ranks = nlohmann::json::array();
   for (std::size_t r = 0; r < rows.size(); ++r) {
     nlohmann::json row = nlohmann::json::parse(rows[r]);
     row["rank"] = static_cast<int>(r);
+    if (opts.split.active()) {
+      const SplitGroup& g = layout.group_of(static_cast<int>(r));
+      row["group"] = g.color;
+      row["group_rank"] =
+          std::find(g.ranks.begin(), g.ranks.end(), static_cast<int>(r)) - g.ranks.begin();
+    }
     ranks.push_back(std::move(row));
   }
   meta["ranks"] = ranks;

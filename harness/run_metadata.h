@@ -10,12 +10,16 @@
 #include "collectives/world.h"
 #include "harness/options.h"
 #include "harness/preflight.h"
+#include "harness/split.h"
 #include "harness/sysinfo.h"
 
 namespace fb {
 
-// Collective (every rank gathers the others' rows); rank 0's object also has "machine".
+// Collective (every rank gathers the others' rows); rank 0's object also has "machine". Split
+// runs (opts.split active) also record the rule and every group ("split", each rank's "group"
+// and "group_rank"); the bus factor is that of rank 0's group, as the table's.
 nlohmann::json run_metadata(World& world, const RunOptions& opts, const Backend& backend,
-                            const DeviceDecision& device, const BindResult& bind);
+                            const DeviceDecision& device, const BindResult& bind,
+                            const SplitLayout& layout);
 
 }  // namespace fb

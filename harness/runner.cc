@@ -39,6 +39,44 @@ std::string phase_name(const SizeResult& row, bool in_place, const char* stage) 
   return s + " (" + stage + ")";
 }
 
+// Each group's timing of one variant from every job rank's own mean time (seconds): combined
+// over the group's ranks as -a says (0: the group's first rank), with the group's byte count and
+// bus factor.
+std::vector<GroupTiming> group_timings(const CollectiveDef& coll, const SplitLayout& layout,
+                                       std::size_t size, std::size_t es,
+                                       const std::vector<double>& rank_mean_s, AverageMode mode) {
+  std::vector<GroupTiming> out;
+  for (const SplitGroup& g : layout.groups) {
+    GroupTiming gt;
+    gt.color = g.color;
+    gt.nranks = static_cast<int>(g.ranks.size());
+    gt.bytes = coll.counts(size, es, gt.nranks).bytes;
+    double v = rank_mean_s[static_cast<std::size_t>(g.ranks.front())];
+    for (int r : g.ranks) {
+      const double x = rank_mean_s[static_cast<std::size_t>(r)];
+      switch (mode) {
+        case AverageMode::kRank0:
+          break;
+        case AverageMode::kMean:
+          if (r != g.ranks.front()) v += x;
+          break;
+        case AverageMode::kMin:
+          v = std::min(v, x);
+          break;
+        case AverageMode::kMax:
+          v = std::max(v, x);
+          break;
+      }
+    }
+    if (mode == AverageMode::kMean) v /= static_cast<double>(g.ranks.size());
+    gt.time_us = v * 1e6;
+    gt.algbw_gbps = v > 0 ? static_cast<double>(gt.bytes) / v / 1e9 : 0.0;
+    gt.busbw_gbps = gt.algbw_gbps * coll.bus_bw_factor(gt.nranks);
+    out.push_back(gt);
+  }
+  return out;
+}
+
 }  // namespace
 
 void SummaryBuilder::add(const SizeResult& row) {
@@ -63,6 +101,16 @@ void SummaryBuilder::add(const SizeResult& row) {
         s_.slowest_variant = t == &row.in_place ? "in-place" : "out-of-place";
       }
     }
+    if (!t->groups.empty()) {
+      if (s_.groups.empty()) {
+        for (const GroupTiming& g : t->groups) s_.groups.push_back({g.color, g.nranks, 0.0, 0});
+        group_busbw_sum_.assign(t->groups.size(), 0.0);
+      }
+      for (std::size_t i = 0; i < t->groups.size() && i < s_.groups.size(); ++i) {
+        group_busbw_sum_[i] += t->groups[i].busbw_gbps;
+        if (t->groups[i].wrong > 0) s_.groups[i].wrong_total += t->groups[i].wrong;
+      }
+    }
     if (t->busbw_gbps > s_.peak_busbw_gbps) {
       s_.peak_busbw_gbps = t->busbw_gbps;
       s_.peak_bytes = row.bytes;
@@ -75,6 +123,9 @@ RunSummary SummaryBuilder::summary(bool complete) const {
   RunSummary s = s_;
   // nccl-tests' average: over every size and both variants.
   s.avg_busbw_gbps = busbw_n_ ? busbw_sum_ / busbw_n_ : 0.0;
+  for (std::size_t i = 0; i < s.groups.size(); ++i) {
+    s.groups[i].avg_busbw_gbps = busbw_n_ ? group_busbw_sum_[i] / busbw_n_ : 0.0;
+  }
   s.complete = complete;
   return s;
 }
@@ -154,6 +205,7 @@ void for_each_sweep_step(const RunOptions& opts, int nranks,
         const int last_root = every_root ? nranks - 1 : first_root;
         for (step.root = first_root; step.root <= last_root; ++step.root) {
           for (std::size_t size : sizes) {
+            step.size = size;
             step.counts = coll.counts(size, dtype_size(dtype), nranks);
             if (!fn(step)) return;
           }
@@ -164,10 +216,19 @@ void for_each_sweep_step(const RunOptions& opts, int nranks,
 }
 
 RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, CallObserver* watchdog,
-                     bool device_buffers, const std::function<void(const SizeResult&)>& on_row) {
+                     bool device_buffers, const std::function<void(const SizeResult&)>& on_row,
+                     const SweepGroups& groups) {
   const CollectiveDef& coll = *opts.collective;
-  const int nranks = world.size();
-  const int rank = world.rank();
+  // The collective's ranks: this rank's group (split runs) or the whole job.
+  World& team = groups.group != nullptr ? *groups.group : world;
+  const SplitLayout* layout = groups.group != nullptr ? groups.layout : nullptr;
+  const int nranks = team.size();
+  const int rank = team.rank();
+  const int job_ranks = world.size();
+  const int job_rank = world.rank();
+  // Rows show rank 0's group, as nccl-tests' table does (every group's own numbers: t.groups).
+  const int row_ranks =
+      layout != nullptr ? static_cast<int>(layout->groups[0].ranks.size()) : nranks;
   const SweepPlan plan = plan_sweep(opts, nranks, device_buffers);
 
   Buffers buf;
@@ -185,7 +246,7 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
   SummaryBuilder summary;
   std::size_t step_index = 0;
 
-  for_each_sweep_step(opts, nranks, [&](const SweepStep& step) {
+  for_each_sweep_step(opts, row_ranks, [&](const SweepStep& step) {
     if (step_index++ < opts.resume_steps) return true;  // measured by the run being resumed
     const int cycle = step.cycle;
     const DType dtype = step.dtype;
@@ -202,9 +263,9 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
     args.dtype = dtype;
     args.op = op;
     args.root = step.root;
-    args.counts = step.counts;
-    row.bytes = args.counts.bytes;
-    row.count = args.counts.param_count;
+    args.counts = coll.counts(step.size, es, nranks);
+    row.bytes = step.counts.bytes;
+    row.count = step.counts.param_count;
     row.algo = backend.algorithm(args);
 
     DataContext ctx;
@@ -247,18 +308,18 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
       if (watchdog) watchdog->set_phase(phase_name(row, in_place, "combining times"));
       double combined = 0;
       // Every rank's own mean time (which rank is slow), outside the timed region.
-      std::vector<double> rank_mean(static_cast<std::size_t>(nranks), 0.0);
-      rank_mean[static_cast<std::size_t>(rank)] = mine;
+      std::vector<double> rank_mean(static_cast<std::size_t>(job_ranks), 0.0);
+      rank_mean[static_cast<std::size_t>(job_rank)] = mine;
       {
         WatchedCall guard(watchdog);
-        world.allreduce_sum(rank_mean.data(), nranks);
+        world.allreduce_sum(rank_mean.data(), job_ranks);
       }
       std::vector<double> rank_times;  // -I: [rank][iteration], every rank's own times
       if (opts.per_iter_timing == 1) {
-        rank_times.assign(static_cast<std::size_t>(nranks) * times.size(), 0.0);
+        rank_times.assign(static_cast<std::size_t>(job_ranks) * times.size(), 0.0);
         std::copy(times.begin(), times.end(),
-                  rank_times.begin() +
-                      static_cast<std::ptrdiff_t>(static_cast<std::size_t>(rank) * times.size()));
+                  rank_times.begin() + static_cast<std::ptrdiff_t>(
+                                           static_cast<std::size_t>(job_rank) * times.size()));
         WatchedCall guard(watchdog);
         world.allreduce_sum(rank_times.data(), static_cast<int>(rank_times.size()));
       }
@@ -275,7 +336,9 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
       t.iters = opts.iters;
       t.time_us = combined * 1e6;
       t.algbw_gbps = combined > 0 ? static_cast<double>(row.bytes) / combined / 1e9 : 0.0;
-      t.busbw_gbps = t.algbw_gbps * coll.bus_bw_factor(nranks);
+      t.busbw_gbps = t.algbw_gbps * coll.bus_bw_factor(row_ranks);
+      if (layout != nullptr)
+        t.groups = group_timings(coll, *layout, step.size, es, rank_mean, opts.average);
       t.time_us_min = st.min;
       t.time_us_median = st.median;
       t.time_us_mean = st.mean;
@@ -285,8 +348,8 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
       for (double& x : t.rank_time_us) x *= 1e6;
       if (opts.per_iter_timing == 1) {
         t.per_iter = per_iter_stats(times, opts.per_iter_skip);
-        t.per_iter.rank_times_us.resize(static_cast<std::size_t>(nranks));
-        for (int r = 0; r < nranks; ++r) {
+        t.per_iter.rank_times_us.resize(static_cast<std::size_t>(job_ranks));
+        for (int r = 0; r < job_ranks; ++r) {
           const auto first = rank_times.begin() + static_cast<std::ptrdiff_t>(
                                                       static_cast<std::size_t>(r) * times.size());
           t.per_iter.rank_times_us[static_cast<std::size_t>(r)].assign(
@@ -298,6 +361,7 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
       if (opts.check_iters > 0) {
         if (watchdog) watchdog->set_phase(phase_name(row, in_place, "check"));
         double wrong = 0;
+        std::vector<double> wrong_by_rank(static_cast<std::size_t>(job_ranks), 0.0);
         for (int c = 0; c < opts.check_iters; ++c) {
           load_input();
           {
@@ -316,11 +380,19 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
                                                           buf.expected.data(), region.count));
           }
         }
+        wrong_by_rank[static_cast<std::size_t>(job_rank)] = wrong;
         {
           WatchedCall guard(watchdog);
-          world.allreduce_sum(&wrong, 1);
+          world.allreduce_sum(wrong_by_rank.data(), job_ranks);
         }
+        wrong = 0;
+        for (double w : wrong_by_rank) wrong += w;
         t.wrong = static_cast<long long>(wrong);
+        for (std::size_t g = 0; g < t.groups.size(); ++g) {
+          double sum = 0;
+          for (int r : layout->groups[g].ranks) sum += wrong_by_rank[static_cast<std::size_t>(r)];
+          t.groups[g].wrong = static_cast<long long>(sum);
+        }
       }
     }
     summary.add(row);

@@ -9,6 +9,7 @@
 #include "collectives/world.h"
 #include "harness/options.h"
 #include "harness/report.h"
+#include "harness/split.h"
 
 namespace fb {
 
@@ -43,6 +44,7 @@ class SummaryBuilder {
   RunSummary s_;
   double busbw_sum_ = 0;
   int busbw_n_ = 0;
+  std::vector<double> group_busbw_sum_;
 };
 
 // One step of the sweep: what one result row (both variants) measures. The order is the runner's:
@@ -51,8 +53,9 @@ struct SweepStep {
   int cycle = 0;
   DType dtype = DType::kFloat;
   RedOp op = RedOp::kSum;
-  int root = 0;  // rooted collectives: -r, or with -r -1 each rank in turn
-  CollCounts counts;
+  int root = 0;          // rooted collectives: -r, or with -r -1 each rank in turn
+  std::size_t size = 0;  // the sweep's size (the -b/-e/-f value)
+  CollCounts counts;     // for `nranks` ranks
 };
 
 // Calls `fn` for every step of the sweep in order until it returns false (-N 0 never ends). The
@@ -67,8 +70,18 @@ void for_each_sweep_step(const RunOptions& opts, int nranks,
 std::vector<SizeResult> load_resume_rows(const std::string& path, const nlohmann::json& meta,
                                          const RunOptions& opts, int nranks);
 
-// Runs the sweep on every rank; `on_row` gets each finished row (on every rank, identical).
+// Split groups: this rank's group (the collective runs on it; made by World::split) and the
+// job's layout. Empty: one group, the whole world.
+struct SweepGroups {
+  World* group = nullptr;
+  const SplitLayout* layout = nullptr;
+};
+
+// Runs the sweep on every rank; `on_row` gets each finished row (on every rank, identical). With
+// groups, every group runs each step at once on its own communicator; `world` (the whole job)
+// keeps the barriers and the combined times, and rows carry each group's timing (report.h).
 RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, CallObserver* watchdog,
-                     bool device_buffers, const std::function<void(const SizeResult&)>& on_row);
+                     bool device_buffers, const std::function<void(const SizeResult&)>& on_row,
+                     const SweepGroups& groups = {});
 
 }  // namespace fb

@@ -42,6 +42,14 @@ inline int gpu_for_local_rank(int local_rank, int device_count) {
   return local_rank % device_count;
 }
 
+// nccl-tests' NCCL_TESTS_DEVICE: with `first_device` >= 0, local rank i uses GPU first_device + i
+// (-1 when that is not a visible device); otherwise gpu_for_local_rank.
+inline int gpu_for_rank(int local_rank, int device_count, int first_device) {
+  if (first_device < 0) return gpu_for_local_rank(local_rank, device_count);
+  const int dev = first_device + local_rank;
+  return dev < device_count ? dev : -1;
+}
+
 // cudaSetDevice(dev); throws std::runtime_error with the CUDA error on failure.
 void select_gpu(int dev);
 
