@@ -84,6 +84,11 @@ int cmd_model(int argc, char** argv) {
   app.add_option("--seeds", seeds, "hash seeds / placements to average");
   app.add_option("--seed-base", seed_base, "first seed");
   app.add_option("--traffic", traffic, "'permutation' for a random permutation instead");
+  fm::FaultOptions faults;
+  app.add_option("--failed-links", faults.failed_links,
+                 "switch-to-switch links to fail, seeded per --seeds (fabric_model/faults.h)");
+  app.add_option("--failed-switches", faults.failed_switches, "spine/core switches to fail");
+  app.add_option("--slow-gpu", faults.slow_gpu_factor, "one GPU this many times slower (2 = half)");
   app.add_option("--json", json_path, "write fabricbench.model/1 JSON here");
   app.add_option("--method", method,
                  "flow (max-min flow solver, default), analytic, or nccl (NCCL's cost model)");
@@ -168,6 +173,10 @@ int cmd_model(int argc, char** argv) {
     base.seeds = seeds;
     base.seed_base = seed_base;
     base.analytic = analytic;
+    faults.validate();
+    if (faults.any() && method != "flow")
+      throw UsageError("--failed-links, --failed-switches and --slow-gpu need --method flow");
+    base.faults = faults;
     if (qps > 0) base.overrides.qps = qps;
     if (scaleup_gbps >= 0) base.overrides.scaleup_gbps = scaleup_gbps;
     if (scaleup_lat >= 0) base.overrides.scaleup_step_latency_us = scaleup_lat;

@@ -64,17 +64,44 @@ TEST(Cli, ModelTableAndJson) {
 }
 
 TEST(Cli, BadInputIsOneLineAndNonZero) {
-  for (std::vector<std::string> args : {std::vector<std::string>{"model", "--fabric", "nope"},
-                                        std::vector<std::string>{"model", "--algo", "bogus"},
-                                        std::vector<std::string>{"model", "--gpus", "1001"},
-                                        std::vector<std::string>{"model", "--sizes", "12Q"},
-                                        std::vector<std::string>{"model", "--gpus", "-8"},
-                                        std::vector<std::string>{"model", "--sizes", "-1M"},
-                                        std::vector<std::string>{"model", "--no-such-flag"}}) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"model", "--fabric", "nope"},
+        std::vector<std::string>{"model", "--algo", "bogus"},
+        std::vector<std::string>{"model", "--gpus", "1001"},
+        std::vector<std::string>{"model", "--sizes", "12Q"},
+        std::vector<std::string>{"model", "--gpus", "-8"},
+        std::vector<std::string>{"model", "--sizes", "-1M"},
+        std::vector<std::string>{"model", "--no-such-flag"},
+        std::vector<std::string>{"model", "--failed-links", "-1"},
+        std::vector<std::string>{"model", "--slow-gpu", "0.5"},
+        std::vector<std::string>{"model", "--analytic", "--failed-links", "1"}}) {
     auto r = run(cmd_model, args);
     EXPECT_EQ(r.rc, 2) << args[1];
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
+}
+
+// fabricbench model with failures: a static-routing ring over 1,024 GPUs with 16 of the
+// network's 5,120 switch links failed is never faster than healthy (rerouted flows share
+// ports), and a 2x slow GPU makes it slower.
+TEST(Cli, ModelWithFailures) {
+  auto time_of = [](std::vector<std::string> extra) {
+    const std::string path = ::testing::TempDir() + "fb_cli_faults.json";
+    std::remove(path.c_str());
+    std::vector<std::string> args = {
+        "model",  "--topology", "colossus_like", "--fabric", "infiniband_ndr", "--algo", "ring",
+        "--gpus", "1024",       "--sizes",       "64M",      "--json",         path};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run(cmd_model, args);
+    EXPECT_EQ(r.rc, 0) << r.err;
+    std::ifstream f(path);
+    const double t = nlohmann::json::parse(f)["results"][0]["time_us"].get<double>();
+    std::remove(path.c_str());
+    return t;
+  };
+  const double healthy = time_of({});
+  EXPECT_GE(time_of({"--failed-links", "16"}), healthy);
+  EXPECT_GT(time_of({"--slow-gpu", "2"}), healthy);
 }
 
 TEST(Cli, AutoNamesWinnerAndRunnerUpAllListsEveryCandidate) {
