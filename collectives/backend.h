@@ -57,6 +57,7 @@ struct BackendOptions {
   std::string algo = "auto";  // for --backend own
   int blocking = 0;           // -z
   bool cuda_graph = false;    // -G
+  bool stream_null = false;   // -y: the nccl backend enqueues on the default stream
   int first_device = -1;      // NCCL_TESTS_DEVICE: GPU of local rank 0 (< 0: local rank % GPUs)
 };
 

@@ -41,7 +41,10 @@ class NcclBackend final : public DeviceBufferBackend {
     const GpuInfo info = gpu_info(dev_);
     // Collective over the world: every rank's GPU for the metadata (describe() runs on one rank).
     gpus_ = world.allgather_string(info.name + "|" + info.pci_bus_id + "|" + std::to_string(dev_));
-    FB_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    // -y 1: the default (null) stream, as nccl-tests' stream_null.
+    if (!opts.stream_null) {
+      FB_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    }
     comm_ = nccl_comm_from_world(world, stream_);
     rank_ = world.rank();
     size_ = world.size();
@@ -89,6 +92,7 @@ class NcclBackend final : public DeviceBufferBackend {
                                   "." + std::to_string(NCCL_PATCH);
     meta["cuda_graph"] = opts_.cuda_graph;
     meta["blocking"] = opts_.blocking;
+    meta["stream_null"] = opts_.stream_null;
     meta["avg"] = "ncclSum, then one division kernel (exact sum, one rounding)";
     meta["alltoall"] = "grouped ncclSend/ncclRecv; in place through a scratch copy";
     meta["p2p_collectives"] =

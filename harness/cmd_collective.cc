@@ -1,4 +1,6 @@
 // `fabricbench <collective> [flags]`: measure one collective over a sweep of sizes.
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -57,6 +59,17 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
                           ? ": local rank i uses GPU " + std::to_string(opts.first_device) + " + i"
                           : ": recorded (CPU mode: no GPU is used)"));
   }
+  if (opts.stream_null == 1) {
+    header.push_back(opts.backend == "nccl" && device_buffers
+                         ? "-y 1: NCCL calls on the default stream"
+                         : "-y 1: recorded (only the nccl backend on GPUs has a stream to choose)");
+  }
+  if (opts.report_cputime == 1) {
+    header.push_back(device_buffers ? "-C 1: not measured on device backends: the time column is "
+                                      "the completion time"
+                                    : "-C 1: host time of the issuing loop; host calls complete "
+                                      "before they return, so it is the time");
+  }
   if (opts.gpus_per_process > 1) {
     header.push_back("-g " + std::to_string(opts.gpus_per_process) + ": " +
                      std::to_string(opts.gpus_per_process) + " ranks as threads of this process" +
@@ -88,6 +101,15 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
       run_error = e.what();
     }
   });
+  if (opts.memory_report == 1 && run_error.empty()) {
+    // -M: host memory per rank, the maximum over ranks (ru_maxrss is in KiB on Linux).
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    double mem[2] = {static_cast<double>(pre.plan.host_bytes),
+                     static_cast<double>(ru.ru_maxrss) * 1024.0};
+    world.allreduce_max(mem, 2);
+    sink.set_memory(mem[0], mem[1]);
+  }
   if (!run_error.empty()) {
     // A rank that fails mid-sweep cannot rejoin the others' collectives: end the job.
     std::fprintf(stderr, "fabricbench: rank %d: %s\n", world.rank(), run_error.c_str());

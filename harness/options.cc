@@ -149,7 +149,10 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   app.add_option("-r,--root", o.root,
                  "root rank for broadcast and reduce (-1: every rank in turn)");
   app.add_option("-a,--average", average, "combine per-rank times: 0 rank 0, 1 mean, 2 min, 3 max");
-  app.add_option("-z,--blocking", o.blocking, "1: wait for each collective (device backends)");
+  app.add_option("-z,--blocking", o.blocking,
+                 "nccl-tests' -z: 1 wait and barrier after each call (-m), 2 wait after each call, "
+                 "3 wait and barrier after each timed iteration (barrier not timed); host calls "
+                 "always complete before they return; barriers on the host path only");
   app.add_option("-N,--run_cycles", o.run_cycles, "repeat the sweep N times (0: forever)");
   app.add_option("-T,--timeout", o.timeout_s,
                  "seconds before a collective counts as hung (0: no watchdog)");
@@ -167,6 +170,19 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   app.add_option("-I,--per_iter_timing", o.per_iter_timing,
                  "1: per-iteration min/max/p99/cv% columns; raw per-iteration and per-rank times "
                  "in --json and -J");
+  app.add_option("-m,--agg_iters", o.agg_iters,
+                 "collectives per timed iteration, back to back (time per call = its time / m)");
+  app.add_option("-u,--unalign", o.unalign, "byte offset of the send and receive buffers");
+  app.add_option("-C,--report_cputime", o.report_cputime,
+                 "1: report the host time of the issuing loop (equals the time on host backends)");
+  app.add_option("-S,--report_timestamps", o.report_timestamps,
+                 "1: a timestamp (local time) at the end of each row");
+  app.add_option("-y,--stream_null", o.stream_null,
+                 "1: the nccl backend enqueues on the default stream (recorded on the CPU path)");
+  app.add_option("-M,--memory", o.memory_report,
+                 "1: memory report in the footer (host buffers and peak resident memory)");
+  app.add_option("-p,--parallel_init", o.parallel_init,
+                 "1: ranks initialise concurrently (always so here: a process or thread per rank)");
   app.add_option("-K,--per_iter_skip", o.per_iter_skip,
                  "samples dropped from the start of the -I summary (kept in the raw times)");
   app.add_option("--seed", o.seed, "seed of the generated data");
@@ -233,12 +249,23 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   if (o.root < -1) return fail("-r/--root must be a rank, or -1 for every rank in turn");
   if (average < 0 || average > 3) return fail("-a/--average must be 0, 1, 2 or 3");
   o.average = static_cast<AverageMode>(average);
-  if (o.blocking != 0 && o.blocking != 1) return fail("-z/--blocking must be 0 or 1");
+  if (o.blocking < 0 || o.blocking > 3) return fail("-z/--blocking must be 0, 1, 2 or 3");
   if (o.gpus_per_process < 1) return fail("-g/--ngpus must be at least 1");
   if (o.per_iter_timing != 0 && o.per_iter_timing != 1) {
     return fail("-I/--per_iter_timing must be 0 or 1");
   }
   if (o.per_iter_skip < 0) return fail("-K/--per_iter_skip must not be negative");
+  if (o.agg_iters < 1) return fail("-m/--agg_iters must be at least 1");
+  if (o.unalign < 0) return fail("-u/--unalign must not be negative");
+  if (o.unalign > 4096) return fail("-u/--unalign must be at most 4096 bytes");
+  for (const auto& [value, name] :
+       {std::pair<int, const char*>{o.report_cputime, "-C/--report_cputime"},
+        {o.report_timestamps, "-S/--report_timestamps"},
+        {o.stream_null, "-y/--stream_null"},
+        {o.memory_report, "-M/--memory"},
+        {o.parallel_init, "-p/--parallel_init"}}) {
+    if (value != 0 && value != 1) return fail(std::string(name) + " must be 0 or 1");
+  }
   if (o.per_iter_timing == 1 && o.per_iter_skip >= o.iters) {
     return fail("-K/--per_iter_skip (" + std::to_string(o.per_iter_skip) +
                 ") must be smaller than -n/--iters (" + std::to_string(o.iters) + ")");

@@ -48,7 +48,15 @@ struct RunOptions {
   int per_iter_timing = 0;     // -I 1: per-iteration summary columns, raw times in the JSON
   int per_iter_skip = 0;       // -K N: samples dropped from the per-iteration summary
   SplitRule split;             // NCCL_TESTS_SPLIT / NCCL_TESTS_SPLIT_MASK: groups (split.h)
-  int first_device = -1;       // NCCL_TESTS_DEVICE: GPU of the first local rank; < 0: not set
+  int first_device = -1;
+  int agg_iters = 1;          // -m: collectives per timed iteration (its time / m per call)
+  int unalign = 0;            // -u: byte offset of the send and receive buffers
+  int report_cputime = 0;     // -C 1: the time column is the host time of the issuing loop
+  int report_timestamps = 0;  // -S 1: a timestamp at the end of each row
+  int stream_null = 0;        // -y 1: device backends enqueue on the default stream
+  int memory_report = 0;      // -M 1: memory footer (host memory on the CPU path)
+  int parallel_init = 0;      // -p 1: ranks initialise concurrently (they always do here)       //
+                              // NCCL_TESTS_DEVICE: GPU of the first local rank; < 0: not set
   std::string csv_path;
   bool bind = true;        // --no-bind turns it off
   bool keep_heap = false;  // --keep-heap: freed host memory stays mapped (sysinfo.h)

@@ -129,6 +129,7 @@ std::unique_ptr<Backend> make_rank_backend(World& world, World& team, const RunO
   bopts.blocking = opts.blocking;
   bopts.cuda_graph = opts.cuda_graph;
   bopts.first_device = opts.first_device;
+  bopts.stream_null = opts.stream_null == 1;
   std::unique_ptr<Backend> backend;
   std::string error;
   try {

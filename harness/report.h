@@ -56,7 +56,8 @@ struct SizeResult {
   std::string algo;
   Timing out_of_place;
   Timing in_place;
-  int cycle = 0;  // -N run cycle this row came from
+  int cycle = 0;          // -N run cycle this row came from
+  std::string timestamp;  // -S 1: local time when the row finished ("%Y-%m-%d %H:%M:%S")
 };
 
 struct RunSummary {
@@ -83,6 +84,10 @@ struct RunSummary {
     long long wrong_total = 0;
   };
   std::vector<Group> groups;
+  // -M 1: host memory per rank, the maximum over ranks (< 0: not reported): the harness's
+  // buffers (plan_sweep) and the peak resident set of the process (getrusage).
+  double memory_buffers_bytes = -1;
+  double memory_peak_rss_bytes = -1;
 };
 
 // A rank counts as slow (the footer names it) from this ratio of its time to the median rank

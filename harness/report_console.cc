@@ -49,6 +49,8 @@ class ConsoleReporter final : public Reporter {
   void begin(const nlohmann::json& meta) override {
     const nlohmann::json sweep = get_or<nlohmann::json>(meta, "sweep", nlohmann::json::object());
     per_iter_ = get_or<bool>(sweep, "per_iter_timing", false);
+    time_label_ = get_or<bool>(sweep, "report_cputime", false) ? "cputime" : "time";
+    timestamps_ = get_or<bool>(sweep, "report_timestamps", false);
     ranks_ = get_or<nlohmann::json>(meta, "ranks", nlohmann::json::array());
     if (!header_) return;
     print_run_header(meta);
@@ -69,6 +71,7 @@ class ConsoleReporter final : public Reporter {
     if (per_iter_) print_per_iter(row.out_of_place);
     print_variant(row.in_place);
     if (per_iter_) print_per_iter(row.in_place);
+    if (!row.timestamp.empty()) std::fprintf(out_, "%21s", row.timestamp.c_str());
     std::fputc('\n', out_);
     std::fflush(out_);  // progress is visible as each size completes, as nccl-tests' line buffering
   }
@@ -86,6 +89,11 @@ class ConsoleReporter final : public Reporter {
     for (const RunSummary::Group& g : s.groups) {
       std::fprintf(out_, "#  Group %2d avg busbw  : %g (%d ranks, %lld wrong)\n", g.color,
                    g.avg_busbw_gbps, g.nranks, g.wrong_total);
+    }
+    if (s.memory_buffers_bytes >= 0) {
+      std::fprintf(
+          out_, "# Host memory usage    : buffers %.0f B | peak resident %.0f B (per rank, max)\n",
+          s.memory_buffers_bytes, s.memory_peak_rss_bytes);
     }
     if (s.peak_variant.empty()) {
       std::fprintf(out_, "# Peak bus bandwidth   : N/A\n");
@@ -126,14 +134,41 @@ class ConsoleReporter final : public Reporter {
     }
     // nccl-tests' parameter line, same keys; -g N (N rank-threads, a GPU each) prints nGpus N
     // as nccl-tests does for its -g.
-    std::fprintf(out_,
-                 "# nThread 1 nGpus %d minBytes %zu maxBytes %zu step: %s warmup iters: %d "
-                 "iters: %d agg iters: 1 validation: %d graph: %d\n",
-                 get_or<int>(sweep, "gpus_per_process", 1),
-                 get_or<std::size_t>(sweep, "minbytes", 0),
-                 get_or<std::size_t>(sweep, "maxbytes", 0), step,
-                 get_or<int>(sweep, "warmup_iters", 0), get_or<int>(sweep, "iters", 0),
-                 get_or<int>(sweep, "check_iters", 0), get_or<int>(sweep, "cuda_graph", 0));
+    std::fprintf(
+        out_,
+        "# nThread 1 nGpus %d minBytes %zu maxBytes %zu step: %s warmup iters: %d "
+        "iters: %d agg iters: %d validation: %d graph: %d",
+        get_or<int>(sweep, "gpus_per_process", 1), get_or<std::size_t>(sweep, "minbytes", 0),
+        get_or<std::size_t>(sweep, "maxbytes", 0), step, get_or<int>(sweep, "warmup_iters", 0),
+        get_or<int>(sweep, "iters", 0), get_or<int>(sweep, "agg_iters", 1),
+        get_or<int>(sweep, "check_iters", 0), get_or<int>(sweep, "cuda_graph", 0));
+    // nccl-tests' newer line ends with the -u offset; printed only when set.
+    if (const int unalign = get_or<int>(sweep, "unalign", 0); unalign != 0) {
+      std::fprintf(out_, " unalign: %d", unalign);
+    }
+    std::fputc('\n', out_);
+    switch (get_or<int>(sweep, "blocking", 0)) {
+      case 1:
+        std::fprintf(out_,
+                     "# Blocking Enabled: wait and barrier after each inner iteration (-m)\n");
+        break;
+      case 2:
+        std::fprintf(out_,
+                     "# Blocking Enabled: wait after each inner iteration (-m), no barrier\n");
+        break;
+      case 3:
+        std::fprintf(out_,
+                     "# Blocking Enabled: wait and barrier after each outer iteration (-n); time "
+                     "excludes barrier\n");
+        break;
+      default:
+        break;
+    }
+    if (get_or<bool>(sweep, "parallel_init", false)) {
+      std::fprintf(out_,
+                   "# Parallel Init Enabled: ranks initialise concurrently (a process or a thread "
+                   "each, as always here)\n");
+    }
     std::fprintf(out_, "# nRanks %d average %d blocking %d cycles %d timeout %g s\n",
                  get_or<int>(meta, "nranks", 0), get_or<int>(sweep, "average", 1),
                  get_or<int>(sweep, "blocking", 0), get_or<int>(sweep, "run_cycles", 1),
@@ -167,12 +202,13 @@ class ConsoleReporter final : public Reporter {
                  "# %10s  %12s  %8s  %6s  %6s           out-of-place                       "
                  "in-place          \n",
                  "", "", "", "", "");
-    std::fprintf(out_, "# %10s  %12s  %8s  %6s  %6s  %7s  %6s  %6s %6s  %7s  %6s  %6s %6s\n",
-                 "size", "count", "type", "redop", "root", "time", "algbw", "busbw", "#wrong",
-                 "time", "algbw", "busbw", "#wrong");
-    std::fprintf(out_, "# %10s  %12s  %8s  %6s  %6s  %7s  %6s  %6s  %5s  %7s  %6s  %6s  %5s\n",
+    std::fprintf(out_, "# %10s  %12s  %8s  %6s  %6s  %7s  %6s  %6s %6s  %7s  %6s  %6s %6s%s\n",
+                 "size", "count", "type", "redop", "root", time_label_, "algbw", "busbw", "#wrong",
+                 time_label_, "algbw", "busbw", "#wrong",
+                 timestamps_ ? "            timestamp" : "");
+    std::fprintf(out_, "# %10s  %12s  %8s  %6s  %6s  %7s  %6s  %6s  %5s  %7s  %6s  %6s  %5s%s\n",
                  "(B)", "(elements)", "", "", "", "(us)", "(GB/s)", "(GB/s)", "", "(us)", "(GB/s)",
-                 "(GB/s)", "");
+                 "(GB/s)", "", timestamps_ ? "    %Y-%m-%d %H:%M:%S" : "");
   }
 
   void print_variant(const Timing& t) {
@@ -222,7 +258,9 @@ class ConsoleReporter final : public Reporter {
   std::FILE* out_;
   bool header_;
   bool per_iter_ = false;
-  nlohmann::json ranks_;  // meta's ranks: the host of the slowest rank
+  const char* time_label_ = "time";  // -C 1: "cputime", as nccl-tests
+  bool timestamps_ = false;          // -S 1: a timestamp column
+  nlohmann::json ranks_;             // meta's ranks: the host of the slowest rank
 
   std::string host_of(int rank) const {
     for (const auto& r : ranks_)

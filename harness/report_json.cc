@@ -106,6 +106,10 @@ class JsonReporter final : public Reporter {
                               {"complete", s.complete},
                               {"end_time", s.end_time},
                               {"slowest_rank", slowest_rank_json(s)}};
+    if (s.memory_buffers_bytes >= 0) {
+      summary["memory"] = {{"host_buffers_bytes", s.memory_buffers_bytes},
+                           {"peak_rss_bytes", s.memory_peak_rss_bytes}};
+    }
     if (!s.groups.empty()) {
       nlohmann::json groups = nlohmann::json::array();
       for (const RunSummary::Group& g : s.groups) {
@@ -148,6 +152,10 @@ class JsonReporter final : public Reporter {
     if (!t.rank_time_us.empty()) {
       line_ += ", \"rank_time_us\": ";
       line_ += nlohmann::json(t.rank_time_us).dump(-1, ' ', false, kReplace);
+    }
+    if (!row.timestamp.empty()) {
+      line_ += ", \"timestamp\": ";
+      line_ += nlohmann::json(row.timestamp).dump();
     }
     if (!t.groups.empty()) {
       line_ += ", \"groups\": ";

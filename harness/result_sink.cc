@@ -194,6 +194,8 @@ int ResultSink::finish(bool complete) {
   RunSummary summary = rows_so_far_.summary(complete);
   summary.end_time = utc_now();
   summary.min_bw_gbps = min_bw_gbps_;
+  summary.memory_buffers_bytes = memory_buffers_bytes_;
+  summary.memory_peak_rss_bytes = memory_peak_rss_bytes_;
   try {
     std::scoped_lock lock(files_mu_, console_mu_);
     if (console_) console_->finish(summary);

@@ -39,6 +39,11 @@ class ResultSink {
   // Returns 0, 1 when elements were wrong, 3 when a file cannot be written, 5 when the average
   // busbw is below 0.9 x NCCL_TESTS_MIN_BW (message printed).
   int finish(bool complete);
+  // -M 1: the memory footer's numbers (bytes per rank, maxima over ranks).
+  void set_memory(double buffers_bytes, double peak_rss_bytes) {
+    memory_buffers_bytes_ = buffers_bytes;
+    memory_peak_rss_bytes_ = peak_rss_bytes;
+  }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -52,6 +57,7 @@ class ResultSink {
   std::vector<std::unique_ptr<Reporter>> files_;
   SummaryBuilder rows_so_far_;
   Clock::time_point next_checkpoint_;
+  double memory_buffers_bytes_ = -1, memory_peak_rss_bytes_ = -1;
 };
 
 }  // namespace fb

@@ -40,6 +40,15 @@ nlohmann::json sweep_metadata(const RunOptions& opts) {
     sweep["per_iter_skip"] = opts.per_iter_skip;
   }
   if (opts.split.active()) sweep["split"] = opts.split.describe();
+  // nccl-tests' flags, each only when set (so --resume matches files written before them).
+  if (opts.agg_iters != 1) sweep["agg_iters"] = opts.agg_iters;
+  if (opts.unalign != 0) sweep["unalign"] = opts.unalign;
+  if (opts.blocking != 0) sweep["blocking"] = opts.blocking;
+  if (opts.report_cputime != 0) sweep["report_cputime"] = true;
+  if (opts.report_timestamps != 0) sweep["report_timestamps"] = true;
+  if (opts.stream_null != 0) sweep["stream_null"] = true;
+  if (opts.memory_report != 0) sweep["memory_report"] = true;
+  if (opts.parallel_init != 0) sweep["parallel_init"] = true;
   return sweep;
 }
 

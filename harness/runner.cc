@@ -1,7 +1,9 @@
 #include "harness/runner.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <ctime>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -37,6 +39,16 @@ std::string phase_name(const SizeResult& row, bool in_place, const char* stage) 
   if (row.op != "none") s += " " + row.op;
   s += in_place ? " in-place" : " out-of-place";
   return s + " (" + stage + ")";
+}
+
+// nccl-tests' -S timestamp: local time, "%Y-%m-%d %H:%M:%S".
+std::string local_timestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
 }
 
 // Each group's timing of one variant from every job rank's own mean time (seconds): combined
@@ -130,6 +142,36 @@ RunSummary SummaryBuilder::summary(bool complete) const {
   return s;
 }
 
+std::vector<double> time_timed_iterations(const RunOptions& opts, Backend& backend, World& world,
+                                          const CollArgs& args, CallObserver* watchdog,
+                                          bool device_buffers) {
+  const int m = opts.agg_iters;
+  std::vector<double> out;
+  if (!device_buffers && (opts.blocking == 1 || opts.blocking == 3)) {
+    for (int i = 0; i < opts.iters; ++i) {
+      if (watchdog) watchdog->begin_call();
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int a = 0; a < m; ++a) {
+        backend.run(args);
+        backend.sync();
+        if (opts.blocking == 1) world.barrier();
+      }
+      const auto t1 = std::chrono::steady_clock::now();
+      if (opts.blocking == 3) world.barrier();
+      if (watchdog) watchdog->end_call();
+      out.push_back(std::chrono::duration<double>(t1 - t0).count() / m);
+    }
+    return out;
+  }
+  const std::vector<double> calls = backend.time_iterations(args, opts.iters * m, watchdog);
+  for (int i = 0; i < opts.iters; ++i) {
+    double sum = 0;
+    for (int a = 0; a < m; ++a) sum += calls[static_cast<std::size_t>(i * m + a)];
+    out.push_back(sum / m);
+  }
+  return out;
+}
+
 SweepPlan plan_sweep(const RunOptions& opts, int nranks, bool device_buffers) {
   SweepPlan plan;
   for (DType t : opts.dtypes) {
@@ -141,6 +183,9 @@ SweepPlan plan_sweep(const RunOptions& opts, int nranks, bool device_buffers) {
   }
   // Host: the input staging, the output copy and the expected result (the receive size each), and
   // the buffers themselves when they live on the host.
+  // -u: the buffers start that many bytes into their allocation.
+  plan.send_bytes += static_cast<std::size_t>(opts.unalign);
+  plan.recv_bytes += static_cast<std::size_t>(opts.unalign);
   plan.host_bytes = std::max(plan.send_bytes, plan.recv_bytes) + 2 * plan.recv_bytes;
   if (!device_buffers) plan.host_bytes += plan.send_bytes + plan.recv_bytes;
   return plan;
@@ -243,6 +288,9 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
   backend.copy_from_host(buf.send->get(), buf.host_in.data(), plan.send_bytes);
   backend.copy_from_host(buf.recv->get(), buf.host_in.data(), plan.recv_bytes);
 
+  // -u: both buffers start this many bytes past their (page-aligned) allocation.
+  unsigned char* const send_base = buf.send->get() + opts.unalign;
+  unsigned char* const recv_base = buf.recv->get() + opts.unalign;
   SummaryBuilder summary;
   std::size_t step_index = 0;
 
@@ -282,9 +330,8 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
       Timing& t = in_place ? row.in_place : row.out_of_place;
       ctx.in_place = in_place;
       args.in_place = in_place;
-      args.recv = buf.recv->get();
-      args.send =
-          in_place ? buf.recv->get() + coll.in_place_input_offset(ctx) * es : buf.send->get();
+      args.recv = recv_base;
+      args.send = in_place ? recv_base + coll.in_place_input_offset(ctx) * es : send_base;
       const std::size_t send_bytes = args.counts.send_count * es;
       auto load_input = [&] {
         coll.fill_input(ctx, buf.host_in.data());
@@ -300,7 +347,8 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
         world.barrier();
       }
       if (watchdog) watchdog->set_phase(phase_name(row, in_place, "timed"));
-      std::vector<double> times = backend.time_iterations(args, opts.iters, watchdog);
+      std::vector<double> times =
+          time_timed_iterations(opts, backend, world, args, watchdog, device_buffers);
 
       double mine = 0;
       for (double x : times) mine += x;
@@ -374,7 +422,7 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
           if (watchdog) watchdog->end_call();
           const CheckRegion region = coll.expected(ctx, buf.expected.data());
           if (region.count > 0) {
-            backend.copy_to_host(buf.host_out.data(), buf.recv->get() + region.first * es,
+            backend.copy_to_host(buf.host_out.data(), recv_base + region.first * es,
                                  region.count * es);
             wrong += static_cast<double>(count_mismatches(dtype, ctx.op, buf.host_out.data(),
                                                           buf.expected.data(), region.count));
@@ -395,6 +443,7 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
         }
       }
     }
+    if (opts.report_timestamps == 1) row.timestamp = local_timestamp();
     summary.add(row);
     on_row(row);
     return true;

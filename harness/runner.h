@@ -22,6 +22,12 @@ struct SweepPlan {
 // Buffer sizes of the whole sweep, computed before anything is allocated.
 SweepPlan plan_sweep(const RunOptions& opts, int nranks, bool device_buffers);
 
+// One time per timed iteration (seconds per call): -m calls each, -z 1/3 barriers on `world` on
+// the host path (-z 1 after each call, timed; -z 3 after each iteration, not timed).
+std::vector<double> time_timed_iterations(const RunOptions& opts, Backend& backend, World& world,
+                                          const CollArgs& args, CallObserver* watchdog,
+                                          bool device_buffers);
+
 // Empty if the plan fits in `available_bytes` for `local_ranks` ranks on this host, else one
 // line with the numbers.
 std::string check_memory(const SweepPlan& plan, int local_ranks, std::size_t available_bytes);

@@ -147,7 +147,7 @@ TEST(Options, BadInputsGiveOneClearLine) {
   EXPECT_NE(error_of({"all_reduce", "-w", "-1"}).find("warmup"), std::string::npos);
   EXPECT_NE(error_of({"all_reduce", "-c", "-1"}).find("check"), std::string::npos);
   EXPECT_NE(error_of({"all_reduce", "-a", "4"}).find("average"), std::string::npos);
-  EXPECT_NE(error_of({"all_reduce", "-z", "2"}).find("blocking"), std::string::npos);
+  EXPECT_NE(error_of({"all_reduce", "-z", "4"}).find("blocking"), std::string::npos);
   EXPECT_NE(error_of({"all_reduce", "-T", "-1"}).find("timeout"), std::string::npos);
   EXPECT_NE(error_of({"all_reduce", "-r", "-2"}).find("root"), std::string::npos);
   EXPECT_NE(error_of({"all_reduce", "--backend", "gloo"}).find("unknown backend 'gloo'"),
