@@ -50,8 +50,13 @@ std::string read_matrix(Config& k) {
     while (words >> w) {
       double v = 0;
       if (!parse_number(w, &v) || v < 0) {
-        return where + ": line " + std::to_string(lineno) + ": '" + w +
-               "' is not a non-negative number of bytes";
+        std::string msg = where;
+        msg += ": line ";
+        msg += std::to_string(lineno);
+        msg += ": '";
+        msg += w;
+        msg += "' is not a non-negative number of bytes";
+        return msg;
       }
       k.bytes.push_back(std::floor(v * k.scale));
       ++n;
@@ -59,8 +64,14 @@ std::string read_matrix(Config& k) {
     if (n == 0) continue;
     if (row == 0) cols = n;
     if (n != cols) {
-      return where + ": line " + std::to_string(lineno) + " has " + std::to_string(n) +
-             " values, the first row " + std::to_string(cols);
+      std::string msg = where;
+      msg += ": line ";
+      msg += std::to_string(lineno);
+      msg += " has ";
+      msg += std::to_string(n);
+      msg += " values, the first row ";
+      msg += std::to_string(cols);
+      return msg;
     }
     ++row;
   }
@@ -113,7 +124,10 @@ std::size_t peer_count(int i, int j, int n, std::size_t param, std::size_t es) {
   const Config& k = config();
   if (!k.matrix_file.empty()) {
     if (!matrix_usable(k, n)) return 0;
-    return static_cast<std::size_t>(k.bytes[static_cast<std::size_t>(i * k.dim + j)]) / es;
+    return static_cast<std::size_t>(
+               k.bytes[static_cast<std::size_t>(i) * static_cast<std::size_t>(k.dim) +
+                       static_cast<std::size_t>(j)]) /
+           es;
   }
   if (n == 1) return param;
   // Blend of uniform (param each) and weighted by the distance d: d * total / sum of distances.
@@ -220,10 +234,35 @@ std::string check_run(std::size_t min_bytes, std::size_t max_bytes, int nranks) 
   return "";
 }
 
+// What the results' metadata records of the pattern.
+std::string setup() {
+  const Config& k = config();
+  std::ostringstream os;
+  if (k.matrix_file.empty()) {
+    os << "NCCL_TESTS_ALLTOALLV_SPREAD " << k.spread
+       << " (elements to the peer at distance d = (peer - rank) mod n: (1-s) c + s d n c / "
+          "(n(n-1)/2), rounded down, c = size / n / element size)";
+  } else {
+    os << "NCCL_TESTS_ALLTOALLV_MATRIX_FILE " << k.matrix_file << " (" << k.dim << "x" << k.dim
+       << "), NCCL_TESTS_ALLTOALLV_MATRIX_SCALE " << k.scale;
+  }
+  return os.str();
+}
+
 }  // namespace
 
-extern const CollectiveDef kAlltoallv = {
-    "alltoallv",      CollKind::kAlltoallv, false,           false,    counts,   bus_factor,
-    ring_chunk_steps, input_at_start,       fill_own_stream, expected, schedule, check_run};
+extern const CollectiveDef kAlltoallv = {"alltoallv",
+                                         CollKind::kAlltoallv,
+                                         false,
+                                         false,
+                                         counts,
+                                         bus_factor,
+                                         ring_chunk_steps,
+                                         input_at_start,
+                                         fill_own_stream,
+                                         expected,
+                                         schedule,
+                                         check_run,
+                                         setup};
 
 }  // namespace fb

@@ -103,6 +103,9 @@ struct CollectiveDef {
   // Optional: why a run with these sizes cannot be done on `nranks` ranks ("" if it can), e.g.
   // an unreadable alltoallv matrix file; checked by every rank before anything is allocated.
   std::string (*check_run)(std::size_t min_bytes, std::size_t max_bytes, int nranks) = nullptr;
+  // Optional: the inputs the collective read from elsewhere (alltoallv's pattern), for the
+  // results' metadata ("collective_setup").
+  std::string (*setup)() = nullptr;
 };
 
 // Shared pieces of the registry records.

@@ -108,6 +108,7 @@ nlohmann::json run_metadata(World& world, const RunOptions& opts, const Backend&
   const int row_ranks = static_cast<int>(layout.groups.front().ranks.size());
   meta["bus_bw_factor"] = opts.collective->bus_bw_factor(row_ranks);
   meta["ring_steps"] = opts.collective->ring_steps(row_ranks);
+  if (opts.collective->setup) meta["collective_setup"] = opts.collective->setup();
   meta["backend"] = backend.name();
   meta["algorithm"] = opts.backend == "own" ? opts.algo : "library";
   meta["device"] = device_buffers ? "cuda" : "cpu";
