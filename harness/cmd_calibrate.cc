@@ -4,10 +4,14 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "collectives/collective.h"
+#include "fabric_model/errors.h"
+#include "fabric_model/traffic.h"
 #include "fb_config.h"
 #include "harness/report.h"
 #include "harness/sysinfo.h"
@@ -18,6 +22,24 @@ namespace {
 int fail(const std::string& msg, int code) {
   std::fprintf(stderr, "fabricbench calibrate: %s\n", msg.c_str());
   return code;
+}
+
+// A collective the model has no plan for is fitted with bus factor 1 (rooted and point-to-point
+// ones move the data once); one whose registry factor differs (gather, scatter, alltoallv,
+// hypercube) would get a wrong busbw, so its group is refused, saying why.
+void refuse_unmodelled(model::GroupFit& g) {
+  try {
+    (void)model::collective_from_string(g.key.collective);
+    return;
+  } catch (const model::ModelError&) {
+  }
+  const CollectiveDef* def = find_collective(g.key.collective);
+  if (def == nullptr || def->bus_bw_factor(g.key.nranks) == g.bus_factor) return;
+  g.accepted = false;
+  std::ostringstream why;
+  why << "the model has no plan for " << g.key.collective << " (its bus factor on " << g.key.nranks
+      << " ranks is " << def->bus_bw_factor(g.key.nranks) << ", not " << g.bus_factor << ")";
+  g.refusal = why.str();
 }
 
 }  // namespace
@@ -59,6 +81,7 @@ model::Calibration calibrate_files(const std::vector<MeasuredFile>& files, const
   model::Calibration cal;
   for (const auto& [key, s] : samples) {
     model::GroupFit g = model::calibrate_group(key, s, model::FitThresholds(), combine);
+    refuse_unmodelled(g);
     g.inputs.assign(inputs[key].begin(), inputs[key].end());
     g.scope = scopes[key];
     cal.groups.push_back(std::move(g));

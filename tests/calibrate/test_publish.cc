@@ -80,6 +80,42 @@ TEST_F(PublishTest, CalibrateWritesAndRefusesToOverwrite) {
             2);
 }
 
+// Collectives the model has no plan for are fitted with bus factor 1; those whose registry factor
+// differs (gather's (n-1)/n) are refused with the reason, broadcast's (1) is kept.
+TEST(CalibrateStat, RefusesCollectivesTheModelCannotScale) {
+  std::vector<MeasuredFile> files(1);
+  MeasuredFile& f = files[0];
+  f.path = "run";
+  f.backend = "mpi";
+  f.algorithm = "library";
+  f.device = "cpu";
+  f.machine = "box";
+  f.nranks = 4;
+  for (const char* coll : {"gather", "broadcast"}) {
+    for (std::size_t bytes = 64u << 10; bytes <= (16u << 20); bytes *= 2) {
+      MeasuredRow r;
+      r.collective = coll;
+      r.dtype = "float";
+      r.op = "none";
+      r.bytes = bytes;
+      r.algo = "library";
+      r.time_us_min = r.time_us_median = r.time_us = 2.0 + static_cast<double>(bytes) / 5000.0;
+      f.rows.push_back(r);
+    }
+  }
+  const model::Calibration cal = calibrate_files(files, "min", nullptr);
+  ASSERT_EQ(cal.groups.size(), 2u);
+  for (const auto& g : cal.groups) {
+    if (g.key.collective == "gather") {
+      EXPECT_FALSE(g.accepted);
+      EXPECT_EQ(g.refusal,
+                "the model has no plan for gather (its bus factor on 4 ranks is 0.75, not 1)");
+    } else {
+      EXPECT_TRUE(g.accepted) << g.refusal;
+    }
+  }
+}
+
 // Three runs; at 1 MiB the third was lucky once (its fastest iteration 40% below the others').
 // min-median takes the median of the runs' fastest iterations, min the fastest of all, median the
 // median of the runs' medians.
