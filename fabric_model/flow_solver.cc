@@ -21,6 +21,11 @@ void FlowProblemBuilder::add_flow(const std::vector<LinkId>& path) {
   offsets_.push_back(static_cast<std::int64_t>(links_.size()));
 }
 
+void FlowProblemBuilder::reserve(std::size_t flows, std::size_t links) {
+  offsets_.reserve(flows + 1);
+  links_.reserve(links);
+}
+
 FlowProblem FlowProblemBuilder::finish(const ClosTopology& topo) {
   FlowProblem p;
   p.capacity.reserve(ids_.size());
@@ -33,9 +38,15 @@ FlowProblem FlowProblemBuilder::finish(const ClosTopology& topo) {
   return p;
 }
 
+// Memory-bound on large problems (millions of links and flows, random access): the per-link
+// state is one 16-byte record (one cache line visit per path link instead of four arrays), and a
+// flow's frozen mark is the sign of its rate. The sequence of heap operations, and so every
+// rate, is the one of the plain formulation.
 std::vector<double> solve_max_min(const FlowProblem& p) {
   const std::size_t nf = p.flows(), nl = p.capacity.size();
-  std::vector<double> rate(nf, std::numeric_limits<double>::infinity());
+  // Negative: not frozen yet. Levels are never negative (remaining capacity is clamped at 0).
+  constexpr double kUnfrozen = -1.0;
+  std::vector<double> rate(nf, kUnfrozen);
   // Link -> flows (CSR).
   std::vector<std::int64_t> loff(nl + 1, 0);
   for (std::int32_t l : p.links) ++loff[static_cast<std::size_t>(l) + 1];
@@ -48,11 +59,20 @@ std::vector<double> solve_max_min(const FlowProblem& p) {
         lflows[static_cast<std::size_t>(fill[static_cast<std::size_t>(p.links[k])]++)] =
             static_cast<std::int32_t>(f);
   }
-  std::vector<double> rem(p.capacity);
-  std::vector<std::int64_t> cnt(nl);
-  for (std::size_t l = 0; l < nl; ++l) cnt[l] = loff[l + 1] - loff[l];
-  std::vector<std::uint32_t> stamp(nl, 0);
-  std::vector<char> frozen(nf, 0), dirty(nl, 0);
+  // rem: remaining capacity; cnt: unfrozen flows; stamp: version of the link's heap entry, its
+  // top bit marks a link touched by the current bottleneck (cleared when re-keyed).
+  struct LinkState {
+    double rem;
+    std::int32_t cnt;
+    std::uint32_t stamp;
+  };
+  constexpr std::uint32_t kTouched = 0x80000000U;
+  std::vector<LinkState> ls(nl);
+  for (std::size_t l = 0; l < nl; ++l) {
+    ls[l].rem = p.capacity[l];
+    ls[l].cnt = static_cast<std::int32_t>(loff[l + 1] - loff[l]);
+    ls[l].stamp = 0;
+  }
   struct Entry {
     double share;
     std::int32_t link;
@@ -61,40 +81,41 @@ std::vector<double> solve_max_min(const FlowProblem& p) {
   };
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
   for (std::size_t l = 0; l < nl; ++l)
-    if (cnt[l] > 0)
-      heap.push({rem[l] / static_cast<double>(cnt[l]), static_cast<std::int32_t>(l), 0});
+    if (ls[l].cnt > 0)
+      heap.push({ls[l].rem / static_cast<double>(ls[l].cnt), static_cast<std::int32_t>(l), 0});
   std::vector<std::int32_t> touched;
   while (!heap.empty()) {
     const Entry e = heap.top();
     heap.pop();
     const auto l = static_cast<std::size_t>(e.link);
-    if (e.stamp != stamp[l] || cnt[l] == 0) continue;
+    if (e.stamp != ls[l].stamp || ls[l].cnt == 0) continue;
     const double level = e.share;
     // Freeze every unfrozen flow of the bottleneck link at the current level.
     for (std::int64_t k = loff[l]; k < loff[l + 1]; ++k) {
       const auto f = static_cast<std::size_t>(lflows[static_cast<std::size_t>(k)]);
-      if (frozen[f]) continue;
-      frozen[f] = 1;
+      if (rate[f] >= 0) continue;
       rate[f] = level;
       for (std::int64_t q = p.offsets[f]; q < p.offsets[f + 1]; ++q) {
         const auto l2 = static_cast<std::size_t>(p.links[q]);
-        rem[l2] = std::max(0.0, rem[l2] - level);
-        --cnt[l2];
-        if (!dirty[l2]) {
-          dirty[l2] = 1;
+        LinkState& s = ls[l2];
+        s.rem = std::max(0.0, s.rem - level);
+        --s.cnt;
+        if ((s.stamp & kTouched) == 0) {
+          s.stamp |= kTouched;
           touched.push_back(static_cast<std::int32_t>(l2));
         }
       }
     }
     for (std::int32_t t : touched) {
-      const auto l2 = static_cast<std::size_t>(t);
-      dirty[l2] = 0;
-      ++stamp[l2];
-      if (cnt[l2] > 0)
-        heap.push({std::max(level, rem[l2] / static_cast<double>(cnt[l2])), t, stamp[l2]});
+      LinkState& s = ls[static_cast<std::size_t>(t)];
+      s.stamp = (s.stamp & ~kTouched) + 1;
+      if (s.cnt > 0) heap.push({std::max(level, s.rem / static_cast<double>(s.cnt)), t, s.stamp});
     }
     touched.clear();
   }
+  // Flows with no links were never frozen.
+  for (double& r : rate)
+    if (r < 0) r = std::numeric_limits<double>::infinity();
   return rate;
 }
 

@@ -25,6 +25,8 @@ class FlowProblemBuilder {
  public:
   explicit FlowProblemBuilder(std::uint64_t link_slots);
   void add_flow(const std::vector<LinkId>& path);
+  // Room for `flows` flows of `links` path links in all (avoids regrowing millions of entries).
+  void reserve(std::size_t flows, std::size_t links);
   // Capacities from the topology; releases the builder's memory.
   FlowProblem finish(const ClosTopology& topo);
   std::size_t flows() const { return offsets_.size() - 1; }
