@@ -9,6 +9,8 @@
 #include <sstream>
 #include <tuple>
 
+#include "fabric_model/algos/algorithm.h"
+
 namespace fb::model {
 namespace {
 
@@ -632,6 +634,18 @@ std::string device_mismatch(const GroupFit& g, const ClusterConfig& target) {
 
 // A run inside one scale-up domain of the target: one server of it, or servers of the target's
 // own preset that fit in one domain (NVL72 trays).
+// NCCL's own choice (no NCCL_ALGO) inside one NVSwitch domain with multicast: where NVLS's
+// large-message busbw beats a ring's (busbw = NVLink) both NCCL's cost model and the model's
+// auto run NVLS there, so the busbw asymptote is NVLink x this fraction (algos/nvls.cc); 0 when
+// a ring wins (its busbw is then the link bandwidth) or NVLS cannot run.
+double nvls_fraction_of(const GroupFit& g, const ClusterConfig& target) {
+  if (g.key.algorithm != "library" || !target.scaleup_multicast) return 0;
+  const std::optional<Collective> c = model_collective(g.key.collective);
+  if (!c) return 0;
+  const double f = algo_util::nvls_busbw_fraction(*c, g.key.nranks, target.gpu_compute_capability);
+  return f > 1 ? f : 0;
+}
+
 bool inside_one_domain(const GroupFit& g, const ClusterConfig& target) {
   if (g.scope.servers <= 1) return g.key.nranks <= target.gpus_per_server;
   return g.scope.topology_preset == target.name && g.key.nranks <= target.scaleup_domain_gpus &&
@@ -645,6 +659,7 @@ CalibratedOverrides calibration_overrides_for(const Calibration& c, const Cluste
   CalibratedOverrides out;
   const std::string origin = c.origin.empty() ? "calibration" : c.origin;
   const GroupFit* scaleup = nullptr;
+  double scaleup_nvls = 0;  // > 0: the scale-up group ran NVLS (busbw = NVLink x this)
   const GroupFit* network = nullptr;
   // More ranks first (more steps separate per-step latency from overhead), then bandwidth.
   auto better = [](const GroupFit* best, const GroupFit& g) {
@@ -668,14 +683,21 @@ CalibratedOverrides calibration_overrides_for(const Calibration& c, const Cluste
     if (why.empty() && inside_one_domain(g, target)) {
       // NCCL_ALGO=Ring over NVLink, or NCCL's choice where the NVSwitch has no multicast (no
       // NVLS): one server's large messages then run Ring, whose busbw is the link bandwidth.
-      if (g.key.algorithm == "ring" ||
-          (g.key.algorithm == "library" && !target.scaleup_multicast)) {
-        if (better(scaleup, g)) scaleup = &g;
+      // A ring measures the link directly: it wins over an NVLS-derived value.
+      const double nvls = nvls_fraction_of(g, target);
+      const bool ring =
+          g.key.algorithm == "ring" || (g.key.algorithm == "library" && !target.scaleup_multicast);
+      if (ring || nvls > 0) {
+        if (scaleup == nullptr || (scaleup_nvls > 0 && ring) ||
+            ((scaleup_nvls > 0) == (nvls > 0) && better(scaleup, g))) {
+          scaleup = &g;
+          scaleup_nvls = ring ? 0 : nvls;
+        }
         continue;
       }
       why = "algorithm '" + g.key.algorithm +
-            "' on an NVSwitch with multicast (NCCL may run NVLS, reducing in the switch): its "
-            "busbw is not one NVLink's bandwidth; a NCCL_ALGO=Ring run calibrates scale-up";
+            "' on an NVSwitch with multicast, where neither a ring nor NVLS is known to set the "
+            "large-message busbw; a NCCL_ALGO=Ring run calibrates scale-up";
     } else if (why.empty()) {
       if (g.scope.topology_preset.empty())
         why =
@@ -706,15 +728,32 @@ CalibratedOverrides calibration_overrides_for(const Calibration& c, const Cluste
   if (scaleup != nullptr) {
     const std::string src = origin + " [" + scaleup->key.label() + "]";
     groups.push_back(scaleup->key.label());
-    // A ring's busbw is the bandwidth of each link, per rank and direction: x 8 for Gb/s.
-    out.overrides.scaleup_gbps = scaleup->busbw_asymptote_gbps * 8;
-    out.measured.push_back(
-        {"scaleup_gbps", *out.overrides.scaleup_gbps, "Gb/s per GPU per direction",
-         src + ": busbw asymptote " + fmt(scaleup->busbw_asymptote_gbps, 4) + " GB/s x 8"});
-    out.overrides.scaleup_step_latency_us = scaleup->step_latency_us;
-    out.measured.push_back({"scaleup_step_latency_us", scaleup->step_latency_us, "us per step",
-                            src + ": alpha " + fmt(scaleup->fit.alpha_us, 4) + " us / " +
-                                std::to_string(scaleup->ring_steps) + " ring steps"});
+    if (scaleup_nvls > 0) {
+      // NVLS: busbw = NVLink x eff x 2(d-1)/(d+1) (all_reduce); its latency is one NVLS
+      // operation, not ring steps, so the per-step latency stays the preset's.
+      out.overrides.scaleup_gbps = scaleup->busbw_asymptote_gbps * 8 / scaleup_nvls;
+      std::string why = src;
+      why += ": NCCL's choice ran NVLS (its busbw beats a ring's here), busbw asymptote ";
+      why += fmt(scaleup->busbw_asymptote_gbps, 4);
+      why += " GB/s x 8 / ";
+      why += fmt(scaleup_nvls, 4);
+      why += " (nvlsEfficiency x 2(d-1)/(d+1), fabric_model/algos/nvls.cc)";
+      out.measured.push_back({"scaleup_gbps", *out.overrides.scaleup_gbps,
+                              "Gb/s per GPU per direction", std::move(why)});
+      out.notes.push_back(
+          "scaleup_step_latency_us stays the preset's: an NVLS run's latency is one NVLS "
+          "operation, not ring steps");
+    } else {
+      // A ring's busbw is the bandwidth of each link, per rank and direction: x 8 for Gb/s.
+      out.overrides.scaleup_gbps = scaleup->busbw_asymptote_gbps * 8;
+      out.measured.push_back(
+          {"scaleup_gbps", *out.overrides.scaleup_gbps, "Gb/s per GPU per direction",
+           src + ": busbw asymptote " + fmt(scaleup->busbw_asymptote_gbps, 4) + " GB/s x 8"});
+      out.overrides.scaleup_step_latency_us = scaleup->step_latency_us;
+      out.measured.push_back({"scaleup_step_latency_us", scaleup->step_latency_us, "us per step",
+                              src + ": alpha " + fmt(scaleup->fit.alpha_us, 4) + " us / " +
+                                  std::to_string(scaleup->ring_steps) + " ring steps"});
+    }
   }
   if (network != nullptr) {
     const std::string src = origin + " [" + network->key.label() + "]";
@@ -735,7 +774,8 @@ CalibratedOverrides calibration_overrides_for(const Calibration& c, const Cluste
   }
   for (const auto& l : groups) out.group += (out.group.empty() ? "" : "; ") + l;
   if (scaleup == nullptr) out.from_profile.emplace_back("scaleup_gbps");
-  if (scaleup == nullptr) out.from_profile.emplace_back("scaleup_step_latency_us");
+  if (scaleup == nullptr || scaleup_nvls > 0)
+    out.from_profile.emplace_back("scaleup_step_latency_us");
   if (network == nullptr) out.from_profile.emplace_back("nic_gbps");
   if (network == nullptr) out.from_profile.emplace_back("network_step_latency_us");
   for (const char* p :

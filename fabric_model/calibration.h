@@ -212,6 +212,10 @@ nlohmann::json to_json(const CalibratedOverrides& c, const std::string& file);
 //   NVLink: NCCL_ALGO=Ring, or NCCL's own choice on an NVSwitch without multicast, where one
 //   server's large messages run Ring):
 //     scaleup_gbps = busbw asymptote x 8, scaleup_step_latency_us = alpha / ring steps
+//   or NCCL's own choice on an NVSwitch with multicast where NVLS's busbw beats a ring's (one
+//   H100 server's all_reduce): NCCL runs NVLS there, so
+//     scaleup_gbps = busbw asymptote x 8 / (nvlsEfficiency x 2(d-1)/(d+1)) (algos/nvls.cc),
+//     the per-step latency left to the preset; a ring run of the same domain is preferred
 //   network (a run across servers of the target's preset and fabric profile, same GPU
 //   generation, NCCL_ALGO=Ring, busbw below the scale-up bandwidth so the NIC is what limits):
 //     nic_gbps = busbw asymptote x 8 / NICs per domain (a ring channel per NIC),

@@ -95,7 +95,7 @@ class Evaluator {
     std::map<int, std::map<Resource, Cost>> groups;
     SeedEval ev;
     double lat = fab_.base_latency_us.value;
-    // A slow GPU gates its group's scale-up and reduction phases (every kind has one group
+    // A slow GPU gates its group's scale-up, kernel and reduction phases (every kind has one group
     // holding it); its NIC links are slowed in the max-min problem (LinkFaults::apply).
     const double slow = fault_opts_.slow_gpu_factor;
     double offered = 0, delivered = 0;
@@ -135,10 +135,13 @@ class Evaluator {
         ev.flows = std::max(ev.flows, s.flows);
         ev.hops = std::max(ev.hops, s.hops);
       } else if (ph.resource == Resource::kScaleUp) {
-        c.bw = slow * ph.steps * ph.bytes_per_step / bytes_per_us(cfg.scaleup_gbps);
+        c.bw = slow * ph.steps * ph.bytes_per_step /
+               (bytes_per_us(cfg.scaleup_gbps) * ph.scaleup_efficiency);
         if (ph.step_latency)
           lat +=
               lsteps * (ph.step_latency_us >= 0 ? ph.step_latency_us : cfg.scaleup_step_latency_us);
+      } else if (ph.resource == Resource::kKernel) {
+        c.bw = slow * ph.steps * ph.bytes_per_step / bytes_per_us(ph.rate_cap_gbps);
       } else if (cfg.gpu_reduce_gbytes_per_s > 0) {
         c.bw = slow * ph.steps * ph.bytes_per_step /
                (cfg.gpu_reduce_gbytes_per_s * 1e3);  // GB/s = 1e3 B/us
@@ -360,6 +363,7 @@ Point prepare(const ClusterConfig& topology, const FabricProfile& fabric, const 
   r.gpus_per_server = cfg.gpus_per_server;
   r.scaleup_multicast = cfg.scaleup_multicast;
   r.scaleup_multicast_latency_us = cfg.scaleup_multicast_latency_us;
+  r.compute_capability = cfg.gpu_compute_capability;
   r.planes = cfg.planes;
   r.tree_step_latency_us = fab.tree_network_step_latency_us.value;
   const InNetworkReduction& inr = fab.in_network_reduction;

@@ -46,7 +46,9 @@ struct Connection {
   int channel = 0;  // several channels between one pair are distinct QPs (distinct 5-tuples)
 };
 
-enum class Resource { kNetwork, kScaleUp, kReduce };
+// kKernel: a rate the collective's kernels themselves reach at most (NCCL's cost-model cap
+// per channel), bytes_per_step / rate_cap_gbps, pipelined with the links it drives.
+enum class Resource { kNetwork, kScaleUp, kReduce, kKernel };
 
 // Explicit paths (links of the topology) for phases that are not rank-to-rank routes.
 using HostOfRank = std::function<std::int64_t(std::int64_t rank)>;
@@ -63,6 +65,9 @@ struct Phase {
   bool step_latency = true;     // each step pays the resource's per-step latency
   double latency_steps = -1;    // latency steps if different from `steps` (pipelined trees)
   double step_latency_us = -1;  // >= 0: replaces the resource's per-step latency (NVLS, trees)
+  // Scale-up phases: the fraction of the NVLink rate this traffic reaches (NVLS multimem
+  // loads/stores: NCCL's nvlsEfficiency); 1 for plain copies.
+  double scaleup_efficiency = 1;
   // Network phases only.
   std::string pattern_key;                // equal keys = identical flow sets (solved once)
   int max_fan = 1;                        // most connections leaving or entering one NIC in a step
@@ -71,7 +76,8 @@ struct Phase {
   // Instead of `connections`: one flow per path and plane, bytes_per_step / planes each, not
   // routed (in-network reduction trees are fixed by the aggregation manager, not by routing).
   LinkFlows link_flows;
-  double rate_cap_gbps = 0;           // > 0: no flow of the phase exceeds this (switch ALU rate)
+  // Network: > 0 caps every flow of the phase (switch ALU rate). Kernel phases: the rate.
+  double rate_cap_gbps = 0;
   double aggregation_latency_ns = 0;  // per aggregation switch, up and down (2 x levels)
 };
 
@@ -96,6 +102,7 @@ struct PlanRequest {
   std::uint64_t seed = 0;                   // random permutation traffic
   bool scaleup_multicast = false;           // NVLink SHARP (NVLS)
   double scaleup_multicast_latency_us = 0;  // one NVLS reduce + multicast
+  int compute_capability = 0;               // GPU SM version x 10 (90 Hopper); 0 unknown
   bool in_network_reduction = false;        // the fabric's switches reduce (SHARP class)
   double innet_switch_latency_ns = 0;       // per aggregation switch
   double innet_reduction_gbps = 0;          // aggregation rate per switch port

@@ -32,6 +32,12 @@ const ModelAlgorithm* find_model_algorithm(const std::string& name);
 namespace algo_util {
 
 std::int64_t ceil_log2(std::int64_t n);
+// NCCL's nvlsEfficiency for the request's compute capability (0 below Hopper; in nvls.cc).
+double nvls_efficiency(const PlanRequest& r);
+// Large-message busbw of `nvls` in one domain of `ranks` GPUs over NVLink's rate per GPU and
+// direction (nvls.cc): eff x 2(d-1)/(d+1) for all_reduce, eff x (d-1)/d for all_gather and
+// reduce_scatter; 0 where NVLS does not run (other collectives, below SM90).
+double nvls_busbw_fraction(Collective c, std::int64_t ranks, int compute_capability);
 // A plan with collective, algo, ranks, bytes and the nccl-tests bus factor filled in.
 CollectivePlan start(const PlanRequest& r, const char* algo);
 // Reasons shared by several algorithms ("" when fine).

@@ -9,6 +9,7 @@
   X(kRhdAlgorithm)              \
   X(kHierTreeAlgorithm)         \
   X(kNvlsTreeAlgorithm)         \
+  X(kNvlsAlgorithm)             \
   X(kInnetAlgorithm)            \
   X(kPatAlgorithm)              \
   X(kRingMultichannelAlgorithm) \

@@ -64,12 +64,89 @@ TEST(Algos, HierTreeTwoServersByHand) {
 TEST(Algos, NvlsTreeTwoServersByHand) {
   const auto ib = load_fabric_profile("infiniband_ndr");
   const ModelResult r = evaluate(two_servers(), ib, opts("nvls_tree", 16u << 20));
-  // NVLS: B + B/8 per GPU per direction over NVLink, one NVLS latency (25 us) for the pair.
-  const double nvl = (kB + kB / 8) / kNvlBytesPerUs;
-  EXPECT_NEAR(r.breakdown.bandwidth_us, nvl, 1e-9);
-  // Tree: 2 steps of (8.5 tree step + 0.130 switch).
+  // NVLS: B + B/8 per GPU per direction over NVLink at NCCL's nvlsEfficiency (Hopper 0.85):
+  // 59.9 us. The kernel: 8 channels (one per GPU/NIC) x perChMaxNVLSTreeBw (Hopper, 2 nodes:
+  // 57.7 GB/s) = 461.6 GB/s of bus bandwidth, B x 2 x 15/16 bus bytes: 68.2 us, the slowest of
+  // the pipelined resources (network: B/16 per tree connection, 2 per NIC: 41.9 us).
+  const double nvl = (kB + kB / 8) / (kNvlBytesPerUs * 0.85);
+  const double kernel = kB * 2 * 15 / 16 / (8 * 57.7e3);
+  EXPECT_NEAR(r.breakdown.bandwidth_us, kernel, 1e-9);
+  // Tree: 2 steps of (8.5 tree step + 0.130 switch); one NVLS latency (25 us) for the pair.
   EXPECT_NEAR(r.breakdown.latency_us, 14.0 + 25.0 + 2 * 8.63, 1e-9);
-  EXPECT_NEAR(r.time_us, 14.0 + 25.0 + 2 * 8.63 + nvl, 1e-9);
+  EXPECT_NEAR(r.time_us, 14.0 + 25.0 + 2 * 8.63 + kernel, 1e-9);
+  // Slower NVLink (1000 Gb/s = 125000 B/us): NVLink sets the time.
+  EvalOptions o = opts("nvls_tree", 16u << 20);
+  o.overrides.scaleup_gbps = 1000;
+  const ModelResult s = evaluate(two_servers(), ib, o);
+  EXPECT_NEAR(s.breakdown.bandwidth_us, (kB + kB / 8) / (125000 * 0.85), 1e-9);
+  EXPECT_GT(nvl * kNvlBytesPerUs / 125000, kernel);
+}
+
+ClusterConfig single_server() {
+  auto c = two_servers();
+  c.gpus = 8;
+  c.tiers = {{16, 400, 1}};
+  return c;
+}
+
+TEST(Algos, NvlsOneServerByHand) {
+  const auto ib = load_fabric_profile("infiniband_ndr");
+  // all_reduce: per GPU and direction B (its buffer read by the switch) + B/8 (its store)
+  // over NVLink at 0.85 x 370.8 GB/s = 315180 B/us: 59.88 us at 16 MiB; one NVLS latency
+  // (25 us) + the profile's base latency (14 us). No GPU reduction.
+  const ModelResult r = evaluate(single_server(), ib, opts("nvls", 16u << 20));
+  const double nvl = (kB + kB / 8) / (kNvlBytesPerUs * 0.85);
+  EXPECT_NEAR(nvl, 59.8844, 1e-4);
+  EXPECT_NEAR(r.breakdown.bandwidth_us, nvl, 1e-9);
+  EXPECT_NEAR(r.breakdown.latency_us, 14.0 + 25.0, 1e-9);
+  EXPECT_NEAR(r.time_us, 14.0 + 25.0 + nvl, 1e-9);
+  // Large messages: busbw -> NVLink x 0.85 x 2 x 7/9 = 490.28 GB/s (a ring: 370.8).
+  EXPECT_NEAR(algo_util::nvls_busbw_fraction(Collective::kAllReduce, 8, 90) * 370.8, 490.28, 5e-3);
+  // reduce_scatter / all_gather: B per GPU in the busier direction, 53.23 us at 16 MiB.
+  for (Collective c : {Collective::kReduceScatter, Collective::kAllGather}) {
+    EvalOptions o = opts("nvls", 16u << 20);
+    o.collective = c;
+    const ModelResult x = evaluate(single_server(), ib, o);
+    EXPECT_NEAR(x.breakdown.bandwidth_us, kB / (kNvlBytesPerUs * 0.85), 1e-9) << to_string(c);
+    EXPECT_NEAR(x.time_us, 14.0 + 25.0 + kB / (kNvlBytesPerUs * 0.85), 1e-9);
+  }
+  // Blackwell (SM 10.0): nvlsEfficiency 0.74.
+  auto b = single_server();
+  b.gpu_compute_capability = 100;
+  EXPECT_NEAR(evaluate(b, ib, opts("nvls", 16u << 20)).breakdown.bandwidth_us,
+              (kB + kB / 8) / (kNvlBytesPerUs * 0.74), 1e-9);
+}
+
+TEST(Algos, NvlsAppliesInOneMulticastDomainAndAutoPicksItWhereFastest) {
+  const auto ib = load_fabric_profile("infiniband_ndr");
+  auto expect_na = [&](const ClusterConfig& t, Collective c, const std::string& why) {
+    EvalOptions o = opts("auto", 1 << 20);
+    o.collective = c;
+    const std::string got = not_applicable(t, ib, o, "nvls");
+    EXPECT_NE(got.find(why), std::string::npos) << got;
+  };
+  expect_na(two_servers(), Collective::kAllReduce, "one scale-up domain");
+  auto no_mc = single_server();
+  no_mc.scaleup_multicast = false;
+  expect_na(no_mc, Collective::kAllReduce, "NVLink SHARP");
+  auto ampere = single_server();
+  ampere.gpu_compute_capability = 80;
+  expect_na(ampere, Collective::kAllReduce, "below SM90");
+  expect_na(single_server(), Collective::kAllToAll, "all_reduce, all_gather and reduce_scatter");
+  // 1 GiB: NVLS 0.85 x 14/9 x NVLink beats the ring's busbw = NVLink (on 8 GPUs the ring's 14
+  // steps x 1.9 us also exceed one 25 us NVLS latency: NVLS at every size).
+  EXPECT_EQ(evaluate(single_server(), ib, opts("auto", 1u << 30)).algo, "nvls");
+  EXPECT_EQ(evaluate(single_server(), ib, opts("auto", 64u << 10)).algo, "nvls");
+  // 4 GPUs: NVLS 0.85 x 6/5 = 1.02 x NVLink still wins at 1 GiB; at 64 KiB the ring's 6 steps
+  // x 1.9 us = 11.4 us beat 25 us.
+  auto four = single_server();
+  four.gpus = four.gpus_per_server = four.scaleup_domain_gpus = 4;
+  EXPECT_EQ(evaluate(four, ib, opts("auto", 1u << 30)).algo, "nvls");
+  EXPECT_EQ(evaluate(four, ib, opts("auto", 64u << 10)).algo, "ring");
+  // all_gather: NVLS reaches 0.85 x 7/8 of NVLink, below a ring: auto keeps the ring.
+  EvalOptions ag = opts("auto", 1u << 30);
+  ag.collective = Collective::kAllGather;
+  EXPECT_EQ(evaluate(single_server(), ib, ag).algo, "ring");
 }
 
 TEST(Algos, InnetTwoServersByHand) {

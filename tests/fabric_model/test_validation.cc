@@ -77,14 +77,15 @@ TEST(CalibrationFromLogs, SingleServerRingReplacesScaleUpOnly) {
 TEST(CalibrationFromLogs, OtherDevicesAndAlgorithmsAreRefusedWithWhy) {
   Calibration c;
   c.groups.push_back(group("cpu", "library", 2, 1, 5, 1e-4, ""));
-  c.groups.push_back(group("cuda", "library", 8, 1, 28, 5e-6));  // NCCL's choice: NVLS on H100
+  c.groups.push_back(group("cuda", "library", 16, 2, 60, 6.25e-6, "NVIDIA H100 80GB HBM3",
+                           "hgx_h100", "infiniband_ndr"));  // NCCL's choice across 2 servers
   const ClusterConfig h100 = load_cluster_config("hgx_h100");
   const CalibratedOverrides o = calibration_overrides_for(c, h100, "infiniband_ndr");
   EXPECT_TRUE(o.measured.empty());
   ASSERT_EQ(o.refused.size(), 2u);
   EXPECT_NE(o.refused[0].find("measured on device 'cpu'"), std::string::npos) << o.refused[0];
   EXPECT_NE(o.refused[0].find("replaces nothing of a GPU cluster"), std::string::npos);
-  EXPECT_NE(o.refused[1].find("NVLS"), std::string::npos) << o.refused[1];
+  EXPECT_NE(o.refused[1].find("NVLSTree"), std::string::npos) << o.refused[1];
   // The same H100 ring never stands for another generation's NVLink.
   Calibration ring;
   ring.groups.push_back(group("cuda", "ring", 8, 1, 28, 5e-6));
@@ -101,6 +102,40 @@ TEST(CalibrationFromLogs, OtherDevicesAndAlgorithmsAreRefusedWithWhy) {
       calibration_overrides_for(a100, load_cluster_config("hgx_a100"), "");
   ASSERT_EQ(a.measured.size(), 2u);
   EXPECT_NEAR(*a.overrides.scaleup_gbps, 2800, 1e-6);
+}
+
+TEST(CalibrationFromLogs, SingleServerNvlsReplacesScaleUpBandwidthOnly) {
+  // NCCL's own choice on one H100 server (NVSwitch with multicast): NVLS, whose busbw is
+  // NVLink x nvlsEfficiency (0.85 Hopper) x 2(d-1)/(d+1) = x 0.85 x 14/9 at d = 8, above a
+  // ring's x 1. busbw 350 GB/s (as above) -> NVLink = 350 x 8 / (0.85 x 14/9) Gb/s.
+  Calibration c;
+  c.groups.push_back(group("cuda", "library", 8, 1, 28, 5e-6));
+  const ClusterConfig h100 = load_cluster_config("hgx_h100");
+  const CalibratedOverrides o = calibration_overrides_for(c, h100, "infiniband_ndr");
+  ASSERT_EQ(o.measured.size(), 1u);
+  EXPECT_EQ(o.measured[0].parameter, "scaleup_gbps");
+  EXPECT_NEAR(*o.overrides.scaleup_gbps, 2800 / (0.85 * 14 / 9), 1e-9);
+  EXPECT_NE(o.measured[0].source.find("NVLS"), std::string::npos) << o.measured[0].source;
+  // Its latency is one NVLS operation, not ring steps: the per-step latency stays the preset's.
+  EXPECT_FALSE(o.overrides.scaleup_step_latency_us);
+  EXPECT_FALSE(o.overrides.network_step_latency_us);
+  EXPECT_FALSE(o.nic_gbps);
+  EXPECT_TRUE(o.refused.empty());
+  EXPECT_TRUE(mentions(o.from_profile, "scaleup_step_latency_us"));
+  EXPECT_TRUE(mentions(o.from_profile, "nic_gbps"));
+  // A Ring-forced run of the same domain measures the link directly and is preferred.
+  c.groups.push_back(group("cuda", "ring", 8, 1, 28, 5e-6));
+  const CalibratedOverrides r = calibration_overrides_for(c, h100, "infiniband_ndr");
+  ASSERT_EQ(r.measured.size(), 2u);
+  EXPECT_NEAR(*r.overrides.scaleup_gbps, 2800, 1e-6);
+  // all_gather: NVLS reaches 0.85 x 7/8 < 1 of NVLink, a ring wins, busbw = the link: x 8.
+  Calibration ag;
+  ag.groups.push_back(group("cuda", "library", 8, 1, 28, 5e-6));
+  ag.groups[0].key.collective = "all_gather";
+  const CalibratedOverrides a = calibration_overrides_for(ag, h100, "infiniband_ndr");
+  EXPECT_TRUE(a.measured.empty());
+  ASSERT_EQ(a.refused.size(), 1u);
+  EXPECT_NE(a.refused[0].find("NCCL_ALGO=Ring"), std::string::npos) << a.refused[0];
 }
 
 TEST(CalibrationFromLogs, MultiServerRingReplacesNicAndNetworkLatency) {
@@ -207,9 +242,14 @@ TEST(Validation, DevSetEveryLogPredictedOrListedWithWhy) {
   ASSERT_EQ(gb.adjustments.size(), 1u);  // NCCL_NVLS_ENABLE=0 in its env
   EXPECT_EQ(gb.points.size(), 5u);
   EXPECT_EQ(gb.headline_points, 5);
-  // Leave one out: the only single-server H100 log is NCCL's choice (NVLS) and the ring logs
-  // are reported problems, so nothing of hgx_h100 is replaced for the healthy H100 logs.
-  EXPECT_TRUE(log_of(r, "h100-ib-2n16g-nccltests309-gjaion-default.txt").calibrated.empty());
+  // Leave one out: the single-server H100 log (NCCL's choice: NVLS) calibrates the scale-up
+  // bandwidth of the 2-server H100 logs and nothing else (the ring logs are reported problems);
+  // it is itself predicted from the preset (no other single-server H100 log).
+  const auto& cal = log_of(r, "h100-ib-2n16g-nccltests309-gjaion-default.txt").calibrated;
+  ASSERT_EQ(cal.size(), 1u);
+  EXPECT_EQ(cal[0].rfind("scaleup_gbps = ", 0), 0u) << cal[0];
+  EXPECT_NE(cal[0].find("h100-nvswitch-1n8g-p5-awsbatch.txt"), std::string::npos) << cal[0];
+  EXPECT_TRUE(log_of(r, "h100-nvswitch-1n8g-p5-awsbatch.txt").calibrated.empty());
   for (const auto& l : r.logs)
     for (const auto& p : l.points) {
       EXPECT_GT(p.predicted_busbw_gbps, 0) << l.origin;
@@ -245,6 +285,32 @@ TEST(Validation, LeaveOneOutUsesTheOtherLogsMeasurement) {
   // Log a predicted from b's ring: its largest size gets b's busbw asymptote (to latency).
   const ValidationPoint& top = r.logs[0].points.back();
   EXPECT_NEAR(top.predicted_busbw_gbps / fb.busbw_asymptote_gbps, 1.0, 0.02);
+}
+
+TEST(Validation, SingleServerH100NvlsLogCalibratesScaleUpOnly) {
+  // The dev set's one-server H100 log is NCCL's own choice on an NVSwitch with multicast (NVLS).
+  // Its busbw asymptote over NVLS's fraction of NVLink (0.85 x 14/9) replaces scaleup_gbps and
+  // nothing else of hgx_h100; the model applies exactly that one parameter.
+  Calibration c;
+  c.groups = fit_input(imported("h100-nvswitch-1n8g-p5-awsbatch.txt"));
+  ASSERT_EQ(c.groups.size(), 1u);
+  ASSERT_TRUE(c.groups[0].accepted) << c.groups[0].refusal;
+  ClusterConfig h100 = load_cluster_config("hgx_h100");
+  const ClusterConfig before = h100;
+  const CalibratedOverrides o = calibration_overrides_for(c, h100, "infiniband_ndr");
+  ASSERT_EQ(o.measured.size(), 1u);
+  EXPECT_EQ(o.measured[0].parameter, "scaleup_gbps");
+  EXPECT_NEAR(o.measured[0].value, c.groups[0].busbw_asymptote_gbps * 8 / (0.85 * 14 / 9), 1e-9);
+  // 483 GB/s measured at 16 GiB: NVLink ~ 365 GB/s per direction, the preset's is 370.8.
+  EXPECT_NEAR(o.measured[0].value / before.scaleup_gbps, 1.0, 0.02);
+  EXPECT_TRUE(o.refused.empty());
+  for (const char* p : {"scaleup_step_latency_us", "nic_gbps", "network_step_latency_us"})
+    EXPECT_TRUE(mentions(o.from_profile, p)) << p;
+  ModelOverrides mo;
+  EXPECT_EQ(apply_calibration(o, h100, mo), std::vector<std::string>{"scaleup_gbps"});
+  EXPECT_DOUBLE_EQ(h100.nic_gbps, before.nic_gbps);
+  EXPECT_FALSE(mo.scaleup_step_latency_us);
+  EXPECT_FALSE(mo.network_step_latency_us);
 }
 
 TEST(Validation, InputWithoutResultsIsOneLine) {
