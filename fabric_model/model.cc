@@ -679,7 +679,8 @@ std::vector<ModelResult> evaluate_sizes(const ClusterConfig& topology, const Fab
       out.push_back(std::move(rows.front()));
       out.back().selection = "auto";
       out.back().approximations.push_back(
-          "auto: every applicable algorithm that NCCL runs (ring, tree, nvls_tree, innet, pat, "
+          "auto: every applicable algorithm that NCCL runs (ring, tree, nvls, nvls_tree, innet, "
+          "pat, "
           "p2p) evaluated, the fastest reported (as NCCL's tuner picks the least predicted "
           "time); on aligned placement an algorithm whose "
           "contention-free time exceeds the best flow-level time is not solved");

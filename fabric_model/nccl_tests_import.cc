@@ -1215,7 +1215,7 @@ nlohmann::json to_results_json(const NcclTestsRun& run, const ImportDescriptor& 
       run.avg_busbw_gbps ? nlohmann::json(*run.avg_busbw_gbps) : nlohmann::json(nullptr);
   summary["out_of_bounds"] =
       run.out_of_bounds ? nlohmann::json(*run.out_of_bounds) : nlohmann::json(nullptr);
-  return {{"schema", "fabricbench.results/1"},
+  return {{"schema", kResultsSchema},
           {"complete", true},
           {"meta", meta},
           {"results", rows},

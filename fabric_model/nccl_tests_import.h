@@ -21,6 +21,10 @@
 
 namespace fb::model {
 
+// The suite's results schema: what `fabricbench --json` writes, what import writes and what
+// calibrate/publish read (harness/report.h uses this one).
+inline constexpr const char* kResultsSchema = "fabricbench.results/1";
+
 // One variant (out-of-place or in-place) of one table row, as printed.
 struct NcclTestsVariant {
   bool present = false;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "fabric_model/nccl_tests_import.h"
 #include "harness/stats.h"
 
 namespace fb {
@@ -134,7 +135,7 @@ std::string check_output_path(const std::string& path);
 void write_file_atomically(const std::string& path, const std::string& contents,
                            bool replace_existing = false);
 
-// Results schema names, so readers can check what they get.
-constexpr const char* kResultsSchema = "fabricbench.results/1";
+// Results schema names, so readers can check what they get (one constant, the importer's).
+using model::kResultsSchema;
 
 }  // namespace fb

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "fabric_model/config.h"
+#include "fabric_model/nccl_tests_import.h"
 #include "harness/report.h"
 
 namespace fb {
@@ -193,89 +194,29 @@ MeasuredFile parse_results_json(const nlohmann::json& doc, const std::string& or
 }
 
 MeasuredFile parse_nccl_tests_text(const std::string& input, const std::string& origin) {
-  MeasuredFile f;
-  f.path = origin;
+  // One reader: the importer parses and checks the log (fabric_model/nccl_tests_import.h) and
+  // writes the results document this file validates like fabricbench's own. Its errors are
+  // ModelErrors (std::runtime_error) of one line "ORIGIN:LINE: reason".
+  const model::NcclTestsRun run = model::parse_nccl_tests_log(input, origin);
+  MeasuredFile f = parse_results_json(
+      model::to_results_json(run, model::resolve_descriptor(run, model::ImportDescriptor{})),
+      origin);
   f.format = "nccl-tests-text";
-  f.backend = "nccl";
-  f.algorithm = "library";
-  f.device = "cuda";
-  std::string collective = "all_reduce";
+  // The suite's own console report names what it measured in its first line ("# fabricbench
+  // VERSION (commit C) backend B algorithm A device D"): a CPU run stays a CPU run.
   std::istringstream in(input);
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    if (line[0] == '#') {
-      // "# Collective test starting: all_reduce_perf" names the collective.
-      const auto pos = line.find("Collective test starting:");
-      if (pos != std::string::npos) {
-        std::istringstream ls(line.substr(pos + 25));
-        ls >> collective;
-        const auto perf = collective.find("_perf");
-        if (perf != std::string::npos) collective.erase(perf);
-      }
-      // "#  Rank  0 Group  0 Pid 123 on host device ..." counts ranks and names the host.
-      std::istringstream ls(line.substr(1));
-      std::string w1, w3, on, host;
-      int rank = 0;
-      if ((ls >> w1 >> rank >> w3) && w1 == "Rank") {
-        std::string tok;
-        while (ls >> tok) {
-          if (tok == "on" && (ls >> host)) break;
-        }
-        ++f.nranks;
-        if (f.host.empty()) f.host = host;
-        if (line.find("cpu") != std::string::npos) f.device = "cpu";
-      }
-      if (line.find("# fabricbench") == 0) {
-        std::istringstream fs(line.substr(2));
-        std::string tok;
-        while (fs >> tok) {
-          if (tok == "backend") fs >> f.backend;
-          if (tok == "algorithm") fs >> f.algorithm;
-          if (tok == "device") fs >> f.device;
-        }
-      }
-      continue;
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find("# fabricbench ");
+    if (at == std::string::npos) continue;
+    std::istringstream ls(line.substr(at + 2));
+    for (std::string tok; ls >> tok;) {
+      if (tok == "backend") ls >> f.backend;
+      if (tok == "algorithm") ls >> f.algorithm;
+      if (tok == "device") ls >> f.device;
     }
-    std::istringstream ls(line);
-    std::vector<std::string> tok;
-    for (std::string t; ls >> t;) tok.push_back(t);
-    if (tok.size() < 9) continue;  // warnings, NCCL INFO lines, ...
-    MeasuredRow base;
-    try {
-      base.bytes = std::stoull(tok[0]);
-      base.count = std::stoull(tok[1]);
-    } catch (const std::exception&) {
-      continue;  // not a data row
-    }
-    base.collective = collective;
-    base.dtype = tok[2];
-    base.op = tok[3];
-    base.algo = f.algorithm;
-    // Out-of-place then (when present) in-place: time algbw busbw #wrong each.
-    for (std::size_t v = 0; v < 2 && 5 + 4 * v + 3 < tok.size(); ++v) {
-      const std::size_t k = 5 + 4 * v;
-      if (tok[k] == "N/A") continue;
-      MeasuredRow m = base;
-      m.in_place = v == 1;
-      try {
-        m.time_us = std::stod(tok[k]);
-        m.algbw_gbps = std::stod(tok[k + 1]);
-        m.busbw_gbps = std::stod(tok[k + 2]);
-        m.wrong = tok[k + 3] == "N/A" ? -1 : std::stoll(tok[k + 3]);
-      } catch (const std::exception&) {
-        fail(origin, "line " + std::to_string(line_no) + ": unreadable row");
-      }
-      m.time_us_median = m.time_us_min = m.time_us_max = m.time_us;
-      f.rows.push_back(std::move(m));
-    }
+    for (MeasuredRow& m : f.rows) m.algo = f.algorithm;
+    break;
   }
-  if (f.rows.empty())
-    fail(origin, "no result rows (neither fabricbench.results/1 JSON nor nccl-tests output)");
-  if (f.nranks == 0) f.nranks = 1;
-  f.machine = machine_label(f.host, nlohmann::json());
   return f;
 }
 
