@@ -322,6 +322,39 @@ TEST_F(PublishTest, ModelRefusesACpuCalibrationForAGpuClusterAndSaysWhy) {
             2);
 }
 
+// The dev set's one-server H100 log (NCCL's choice: NVLS), calibrated from the pasted text as
+// is: the model replaces exactly scaleup_gbps of hgx_h100, lists it, and its times equal the
+// preset's with only --scaleup-gbps set to that value.
+TEST_F(PublishTest, ModelWithAnH100NvlsLogCalibrationReplacesOnlyScaleUp) {
+  const std::string log =
+      kData + "/../../fabric_model/data/nccl_tests/h100-nvswitch-1n8g-p5-awsbatch.txt";
+  ASSERT_EQ(run(cmd_calibrate, {"calibrate", log, "--out", path("h100.json")}), 0);
+  const std::vector<std::string> base = {
+      "model",   "--topology", "hgx_h100", "--gpus",         "16",
+      "--sizes", "64M,1G",     "--fabric", "infiniband_ndr", "--analytic"};
+  std::vector<std::string> cal = base;
+  cal.insert(cal.end(), {"--calibration", path("h100.json"), "--json", path("m.json")});
+  ASSERT_EQ(run(cmd_model, cal), 0);
+  const auto m = nlohmann::json::parse(slurp(path("m.json")));
+  ASSERT_EQ(m["calibration"]["fabrics"].size(), 1u);
+  const auto& f = m["calibration"]["fabrics"][0];
+  ASSERT_EQ(f["measured"].size(), 1u) << f.dump();
+  EXPECT_EQ(f["measured"][0]["parameter"], "scaleup_gbps");
+  EXPECT_NE(f["measured"][0]["source"].get<std::string>().find("NVLS"), std::string::npos);
+  EXPECT_TRUE(f["refused"].empty()) << f.dump();
+  const double gbps = f["measured"][0]["value"].get<double>();
+  EXPECT_NEAR(gbps / 2966.4, 1.0, 0.02);  // 483 GB/s busbw: NVLink ~ the preset's 370.8 GB/s
+  std::vector<std::string> flag = base;
+  flag.insert(flag.end(),
+              {"--scaleup-gbps", nlohmann::json(gbps).dump(), "--json", path("p.json")});
+  ASSERT_EQ(run(cmd_model, flag), 0);
+  const auto p = nlohmann::json::parse(slurp(path("p.json")));
+  ASSERT_EQ(m["results"].size(), p["results"].size());
+  for (std::size_t i = 0; i < p["results"].size(); ++i)
+    EXPECT_DOUBLE_EQ(m["results"][i]["time_us"].get<double>(),
+                     p["results"][i]["time_us"].get<double>());
+}
+
 TEST_F(PublishTest, PlotsArePngAndSvg) {
   if (std::system("gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "gnuplot with the pngcairo terminal is not installed";
