@@ -256,6 +256,9 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
   }
   if (o.per_iter_skip < 0) return fail("-K/--per_iter_skip must not be negative");
   if (o.agg_iters < 1) return fail("-m/--agg_iters must be at least 1");
+  if (static_cast<long long>(o.iters) * o.agg_iters > (1LL << 30)) {
+    return fail("-n/--iters x -m/--agg_iters must be at most 2^30 calls per size");
+  }
   if (o.unalign < 0) return fail("-u/--unalign must not be negative");
   if (o.unalign > 4096) return fail("-u/--unalign must be at most 4096 bytes");
   for (const auto& [value, name] :

@@ -166,7 +166,9 @@ std::vector<double> time_timed_iterations(const RunOptions& opts, Backend& backe
   const std::vector<double> calls = backend.time_iterations(args, opts.iters * m, watchdog);
   for (int i = 0; i < opts.iters; ++i) {
     double sum = 0;
-    for (int a = 0; a < m; ++a) sum += calls[static_cast<std::size_t>(i * m + a)];
+    for (int a = 0; a < m; ++a)
+      sum += calls[static_cast<std::size_t>(i) * static_cast<std::size_t>(m) +
+                   static_cast<std::size_t>(a)];
     out.push_back(sum / m);
   }
   return out;

@@ -29,6 +29,8 @@ TEST(MoreFlags, BadValuesAreOneLineErrors) {
   EXPECT_EQ(parse_error({"all_reduce", "-u", "-1"}), "-u/--unalign must not be negative");
   EXPECT_EQ(parse_error({"all_reduce", "-u", "4097"}), "-u/--unalign must be at most 4096 bytes");
   EXPECT_EQ(parse_error({"all_reduce", "-m", "0"}), "-m/--agg_iters must be at least 1");
+  EXPECT_EQ(parse_error({"all_reduce", "-n", "1000000", "-m", "2000"}),
+            "-n/--iters x -m/--agg_iters must be at most 2^30 calls per size");
   EXPECT_EQ(parse_error({"all_reduce", "-C", "2"}), "-C/--report_cputime must be 0 or 1");
   EXPECT_EQ(parse_error({"all_reduce", "-S", "2"}), "-S/--report_timestamps must be 0 or 1");
   EXPECT_EQ(parse_error({"all_reduce", "-y", "2"}), "-y/--stream_null must be 0 or 1");
