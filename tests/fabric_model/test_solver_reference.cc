@@ -68,7 +68,12 @@ std::vector<double> reference_max_min(const FlowProblem& p) {
   return rate;
 }
 
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+bool same_bits(double a, double b) {
+  std::uint64_t x = 0, y = 0;
+  std::memcpy(&x, &a, sizeof a);
+  std::memcpy(&y, &b, sizeof b);
+  return x == y;
+}
 
 // Small integer capacities and few links: many equal shares, so the tie order matters.
 FlowProblem random_problem(std::mt19937_64& rng, int nl, int nf, bool zero_and_inf) {
