@@ -311,6 +311,14 @@ ParseOutcome parse_run_options(const std::vector<std::string>& args) {
     return fail("unknown datatype " + quote_arg(dtype) + " (known: " + join_names(dtype_names()) +
                 " all)");
   }
+  // Host reduction kernels load whole elements: a buffer offset that is not a multiple of the
+  // element size would be a misaligned access (undefined behaviour), so it is refused.
+  for (const DType t : o.dtypes) {
+    if (o.unalign % static_cast<int>(dtype_size(t)) != 0) {
+      return fail("-u/--unalign must be a multiple of the element size (" +
+                  std::to_string(dtype_size(t)) + " B for " + dtype_info(t).name + ")");
+    }
+  }
   if (op == "all") {
     o.ops.clear();
     for (const auto& r : all_redops()) o.ops.push_back(r.op);

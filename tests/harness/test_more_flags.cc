@@ -28,6 +28,11 @@ TEST(MoreFlags, BadValuesAreOneLineErrors) {
   EXPECT_EQ(parse_error({"all_reduce", "-z", "-1"}), "-z/--blocking must be 0, 1, 2 or 3");
   EXPECT_EQ(parse_error({"all_reduce", "-u", "-1"}), "-u/--unalign must not be negative");
   EXPECT_EQ(parse_error({"all_reduce", "-u", "4097"}), "-u/--unalign must be at most 4096 bytes");
+  // Whole elements only: a misaligned typed load would be undefined behaviour in the kernels.
+  EXPECT_EQ(parse_error({"all_reduce", "-u", "3"}),
+            "-u/--unalign must be a multiple of the element size (4 B for float)");
+  EXPECT_EQ(parse_error({"all_reduce", "-u", "4", "-d", "all"}),
+            "-u/--unalign must be a multiple of the element size (8 B for int64)");
   EXPECT_EQ(parse_error({"all_reduce", "-m", "0"}), "-m/--agg_iters must be at least 1");
   EXPECT_EQ(parse_error({"all_reduce", "-n", "1000000", "-m", "2000"}),
             "-n/--iters x -m/--agg_iters must be at most 2^30 calls per size");
@@ -38,11 +43,11 @@ TEST(MoreFlags, BadValuesAreOneLineErrors) {
   EXPECT_EQ(parse_error({"all_reduce", "-p", "2"}), "-p/--parallel_init must be 0 or 1");
   for (const char* z : {"0", "1", "2", "3"}) EXPECT_EQ(parse_error({"all_reduce", "-z", z}), "");
   const ParseOutcome ok = parse_run_options(
-      {"all_reduce", "-m", "3", "-u", "5", "-C", "1", "-S", "1", "-y", "1", "-M", "1", "-p", "1"});
+      {"all_reduce", "-m", "3", "-u", "12", "-C", "1", "-S", "1", "-y", "1", "-M", "1", "-p", "1"});
   ASSERT_TRUE(ok.options.has_value());
   const RunOptions& o = *ok.options;
   EXPECT_EQ(o.agg_iters, 3);
-  EXPECT_EQ(o.unalign, 5);
+  EXPECT_EQ(o.unalign, 12);
   EXPECT_EQ(
       o.report_cputime + o.report_timestamps + o.stream_null + o.memory_report + o.parallel_init,
       5);
@@ -50,11 +55,11 @@ TEST(MoreFlags, BadValuesAreOneLineErrors) {
 
 TEST(MoreFlags, UnalignGrowsTheBuffersByTheOffset) {
   const ParseOutcome a = parse_run_options({"all_reduce", "-b", "1K", "-e", "1K"});
-  const ParseOutcome b = parse_run_options({"all_reduce", "-b", "1K", "-e", "1K", "-u", "3"});
+  const ParseOutcome b = parse_run_options({"all_reduce", "-b", "1K", "-e", "1K", "-u", "4"});
   const SweepPlan pa = plan_sweep(*a.options, 2, false);
   const SweepPlan pb = plan_sweep(*b.options, 2, false);
-  EXPECT_EQ(pb.send_bytes, pa.send_bytes + 3);
-  EXPECT_EQ(pb.recv_bytes, pa.recv_bytes + 3);
+  EXPECT_EQ(pb.send_bytes, pa.send_bytes + 4);
+  EXPECT_EQ(pb.recv_bytes, pa.recv_bytes + 4);
 }
 
 std::string read_all(const std::filesystem::path& p) {
@@ -72,12 +77,12 @@ TEST(MoreFlags, RankThreadsRunShowsEveryFlag) {
     const std::filesystem::path json = dir / (std::string("r") + z + ".json");
     std::string cmd = "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" " FB_BINARY
                       " alltoall -g 3 --backend own --device cpu -b 1 -e 20000 -f 7 -d all -n 3 "
-                      "-w 1 -c 1 --no-bind -m 2 -u 3 -C 1 -S 1 -M 1 -p 1 -y 1 -z ";
+                      "-w 1 -c 1 --no-bind -m 2 -u 8 -C 1 -S 1 -M 1 -p 1 -y 1 -z ";
     cmd += z;
     cmd += " --json " + json.string() + " >" + (dir / "out").string() + " 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << read_all(dir / "out");
     const std::string out = read_all(dir / "out");
-    EXPECT_NE(out.find("agg iters: 2 validation: 1 graph: 0 unalign: 3\n"), std::string::npos)
+    EXPECT_NE(out.find("agg iters: 2 validation: 1 graph: 0 unalign: 8\n"), std::string::npos)
         << out;
     EXPECT_NE(out.find(std::string(z) == "1" ? "# Blocking Enabled: wait and barrier after each "
                                                "inner iteration (-m)"
@@ -93,19 +98,19 @@ TEST(MoreFlags, RankThreadsRunShowsEveryFlag) {
     const nlohmann::json doc = nlohmann::json::parse(read_all(json));
     const nlohmann::json& sweep = doc["meta"]["sweep"];
     EXPECT_EQ(sweep["agg_iters"], 2);
-    EXPECT_EQ(sweep["unalign"], 3);
+    EXPECT_EQ(sweep["unalign"], 8);
     EXPECT_EQ(sweep["blocking"], std::atoi(z));
     EXPECT_EQ(sweep["report_cputime"], true);
     EXPECT_EQ(sweep["memory_report"], true);
     const std::regex stamp("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}");
     ASSERT_GT(doc["results"].size(), 10u);
     for (const auto& row : doc["results"]) {
-      EXPECT_EQ(row["wrong"], 0);  // exact results on buffers 3 bytes off their pages
+      EXPECT_EQ(row["wrong"], 0);  // exact results on buffers 8 bytes off their pages
       EXPECT_TRUE(std::regex_match(row["timestamp"].get<std::string>(), stamp));
     }
-    // The buffers' figure is the harness's plan for a rank (3 rank-threads, -u 3).
+    // The buffers' figure is the harness's plan for a rank (3 rank-threads, -u 8).
     const ParseOutcome p = parse_run_options(
-        {"alltoall", "-b", "1", "-e", "20000", "-f", "7", "-d", "all", "-u", "3"});
+        {"alltoall", "-b", "1", "-e", "20000", "-f", "7", "-d", "all", "-u", "8"});
     EXPECT_DOUBLE_EQ(doc["summary"]["memory"]["host_buffers_bytes"].get<double>(),
                      static_cast<double>(plan_sweep(*p.options, 3, false).host_bytes));
   }
