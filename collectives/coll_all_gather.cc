@@ -6,13 +6,12 @@ namespace {
 
 // The requested size is the gathered output; each rank contributes size / nranks.
 CollCounts counts(std::size_t bytes, std::size_t elem_size, int nranks) {
-  const std::size_t chunk = bytes / elem_size / static_cast<std::size_t>(nranks);
-  const std::size_t total = chunk * static_cast<std::size_t>(nranks);
+  const auto [chunk, total] = split_into_chunks(bytes, elem_size, nranks);
   return {chunk, total, chunk, total * elem_size};
 }
 
 // Each rank receives the (n-1)/n of the output it did not contribute.
-double bus_factor(int n) { return static_cast<double>(n - 1) / n; }
+constexpr double (*bus_factor)(int) = peer_share_bus_factor;
 
 std::size_t in_place_offset(const DataContext& c) {
   return static_cast<std::size_t>(c.rank) * c.counts.param_count;

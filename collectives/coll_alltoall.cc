@@ -6,13 +6,12 @@ namespace {
 
 // The requested size is each rank's send buffer, split into nranks chunks, one per peer.
 CollCounts counts(std::size_t bytes, std::size_t elem_size, int nranks) {
-  const std::size_t chunk = bytes / elem_size / static_cast<std::size_t>(nranks);
-  const std::size_t total = chunk * static_cast<std::size_t>(nranks);
+  const auto [chunk, total] = split_into_chunks(bytes, elem_size, nranks);
   return {total, total, chunk, total * elem_size};
 }
 
 // (n-1)/n of each rank's data leaves it.
-double bus_factor(int n) { return static_cast<double>(n - 1) / n; }
+constexpr double (*bus_factor)(int) = peer_share_bus_factor;
 
 // Chunk j of the result comes from rank j: its elements [rank*chunk, (rank+1)*chunk).
 CheckRegion expected(const DataContext& c, void* out) {

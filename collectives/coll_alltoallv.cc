@@ -176,7 +176,7 @@ CollCounts counts(std::size_t bytes, std::size_t elem_size, int nranks) {
 }
 
 // nccl-tests: algbw from the largest rank total, busbw = algbw (n-1)/n.
-double bus_factor(int n) { return static_cast<double>(n - 1) / n; }
+constexpr double (*bus_factor)(int) = peer_share_bus_factor;
 
 // From each source s in rank order, the part of s's stream that s sends to this rank.
 CheckRegion expected(const DataContext& c, void* out) {

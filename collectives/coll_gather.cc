@@ -7,13 +7,12 @@ namespace {
 // nccl-tests' gather: the requested size is the root's gathered output; each rank sends
 // size / nranks (whole elements here; nccl-tests also rounds chunks down to 16 B).
 CollCounts counts(std::size_t bytes, std::size_t elem_size, int nranks) {
-  const std::size_t chunk = bytes / elem_size / static_cast<std::size_t>(nranks);
-  const std::size_t total = chunk * static_cast<std::size_t>(nranks);
+  const auto [chunk, total] = split_into_chunks(bytes, elem_size, nranks);
   return {chunk, total, chunk, total * elem_size};
 }
 
 // The root receives the (n-1)/n of the output it did not contribute (nccl-tests' factor).
-double bus_factor(int n) { return static_cast<double>(n - 1) / n; }
+constexpr double (*bus_factor)(int) = peer_share_bus_factor;
 
 // In place, a rank's input is its own chunk of the receive buffer (as all_gather).
 std::size_t in_place_offset(const DataContext& c) {

@@ -14,14 +14,13 @@ namespace {
 // Each rank contributes size / nranks elements; the output is the n blocks in rank order (the
 // size column: nccl-tests aligns blocks to 4 elements, which this suite does not).
 CollCounts counts(std::size_t bytes, std::size_t elem_size, int nranks) {
-  const std::size_t block = bytes / elem_size / static_cast<std::size_t>(nranks);
-  const std::size_t total = block * static_cast<std::size_t>(nranks);
+  const auto [block, total] = split_into_chunks(bytes, elem_size, nranks);
   return {block, total, block, total * elem_size};
 }
 
 // nccl-tests reports algbw = busbw = (n-1) blocks / time, what each rank receives; algbw here is
 // size / time as for every collective, so busbw = algbw (n-1)/n is the same number.
-double bus_factor(int n) { return static_cast<double>(n - 1) / n; }
+constexpr double (*bus_factor)(int) = peer_share_bus_factor;
 
 int power_below(int n) {
   int p = 1;

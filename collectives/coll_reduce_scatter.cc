@@ -6,13 +6,12 @@ namespace {
 
 // The requested size is each rank's full input; each rank ends with size / nranks of the result.
 CollCounts counts(std::size_t bytes, std::size_t elem_size, int nranks) {
-  const std::size_t chunk = bytes / elem_size / static_cast<std::size_t>(nranks);
-  const std::size_t total = chunk * static_cast<std::size_t>(nranks);
+  const auto [chunk, total] = split_into_chunks(bytes, elem_size, nranks);
   return {total, chunk, chunk, total * elem_size};
 }
 
 // Each rank sends the (n-1)/n of its input that other ranks reduce.
-double bus_factor(int n) { return static_cast<double>(n - 1) / n; }
+constexpr double (*bus_factor)(int) = peer_share_bus_factor;
 
 void fill(const DataContext& c, void* in) {
   generate(c.dtype, c.op, c.nranks, c.seed, c.rank, 0, in, c.counts.send_count);

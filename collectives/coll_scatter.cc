@@ -7,13 +7,12 @@ namespace {
 // nccl-tests' scatter: the requested size is the root's input; each rank receives size / nranks
 // (whole elements here; nccl-tests also rounds chunks down to 16 B).
 CollCounts counts(std::size_t bytes, std::size_t elem_size, int nranks) {
-  const std::size_t chunk = bytes / elem_size / static_cast<std::size_t>(nranks);
-  const std::size_t total = chunk * static_cast<std::size_t>(nranks);
+  const auto [chunk, total] = split_into_chunks(bytes, elem_size, nranks);
   return {total, chunk, chunk, total * elem_size};
 }
 
 // The root sends the (n-1)/n of its input that other ranks receive (nccl-tests' factor).
-double bus_factor(int n) { return static_cast<double>(n - 1) / n; }
+constexpr double (*bus_factor)(int) = peer_share_bus_factor;
 
 // Rank r receives chunk r of the root's stream; in place (nccl-tests' convention) it lands at
 // chunk r of the receive buffer, where the root's input lies.

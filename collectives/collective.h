@@ -115,6 +115,15 @@ CollCounts whole_buffer_counts(std::size_t bytes, std::size_t elem_size, int nra
 std::size_t input_at_start(const DataContext& ctx);
 // Each byte crosses each link once in the optimal algorithm: busbw = algbw.
 double unit_bus_factor(int nranks);
+// (n-1)/n: the share of the data other ranks contribute or receive (all_gather, reduce_scatter,
+// alltoall, gather, scatter, alltoallv, hypercube).
+double peer_share_bus_factor(int nranks);
+// size / nranks whole elements per chunk and nranks chunks (the chunked collectives' counts).
+struct ChunkCounts {
+  std::size_t chunk = 0;
+  std::size_t total = 0;
+};
+ChunkCounts split_into_chunks(std::size_t bytes, std::size_t elem_size, int nranks);
 // One step whatever the rank count (rooted collectives and sendrecv, as pipelined chains).
 int single_step(int nranks);
 // n-1 steps: each rank exchanges one chunk with a neighbour per step (all_gather, reduce_scatter,

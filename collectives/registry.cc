@@ -16,6 +16,13 @@ std::size_t input_at_start(const DataContext&) { return 0; }
 
 double unit_bus_factor(int) { return 1.0; }
 
+double peer_share_bus_factor(int n) { return static_cast<double>(n - 1) / n; }
+
+ChunkCounts split_into_chunks(std::size_t bytes, std::size_t elem_size, int nranks) {
+  const std::size_t chunk = bytes / elem_size / static_cast<std::size_t>(nranks);
+  return {chunk, chunk * static_cast<std::size_t>(nranks)};
+}
+
 int single_step(int) { return 1; }
 
 int ring_chunk_steps(int n) { return n < 2 ? 1 : n - 1; }
