@@ -19,6 +19,7 @@
 #include "harness/runner.h"
 #include "harness/sizes.h"
 #include "harness/split.h"
+#include "harness/timing_loop.h"
 #include "harness/watchdog.h"
 
 namespace fb {
@@ -45,7 +46,8 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
   const int row_ranks = static_cast<int>(layout.groups.front().ranks.size());
   if (!load_resume(world, opts, meta, row_ranks, &resumed)) return kExitUsage;
 
-  std::vector<std::string> header{pre.device.reason};
+  meta["timing"] = timing_metadata(opts, device_buffers);
+  std::vector<std::string> header{pre.device.reason, timing_header_line(meta["timing"])};
   if (opts.split.active()) {
     std::string line = opts.split.env + "=" + quote_arg(opts.split.text) + ": " +
                        std::to_string(layout.groups.size()) + " groups (" + opts.split.describe() +

@@ -1,14 +1,13 @@
 #include "harness/runner.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <ctime>
-#include <limits>
 #include <memory>
-#include <stdexcept>
 
+#include "fabric_model/units.h"
 #include "harness/stats.h"
+#include "harness/timing_loop.h"
 #include "harness/watchdog.h"
 #include "kernels/datagen.h"
 
@@ -81,8 +80,8 @@ std::vector<GroupTiming> group_timings(const CollectiveDef& coll, const SplitLay
       }
     }
     if (mode == AverageMode::kMean) v /= static_cast<double>(g.ranks.size());
-    gt.time_us = v * 1e6;
-    gt.algbw_gbps = v > 0 ? static_cast<double>(gt.bytes) / v / 1e9 : 0.0;
+    gt.time_us = model::micros_from_seconds(v);
+    gt.algbw_gbps = model::gbps_from(static_cast<double>(gt.bytes), v);
     gt.busbw_gbps = gt.algbw_gbps * coll.bus_bw_factor(gt.nranks);
     out.push_back(gt);
   }
@@ -90,130 +89,6 @@ std::vector<GroupTiming> group_timings(const CollectiveDef& coll, const SplitLay
 }
 
 }  // namespace
-
-void SummaryBuilder::add(const SizeResult& row) {
-  for (const Timing* t : {&row.out_of_place, &row.in_place}) {
-    if (!t->measured) continue;
-    if (t->wrong > 0) {
-      s_.wrong_total += t->wrong;
-      ++s_.out_of_bounds;
-    }
-    busbw_sum_ += t->busbw_gbps;
-    ++busbw_n_;
-    if (t->rank_time_us.size() >= 2) {
-      std::vector<double> sorted = t->rank_time_us;
-      std::sort(sorted.begin(), sorted.end());
-      const double median = quantile_sorted(sorted, 0.5);
-      const auto slowest = std::max_element(t->rank_time_us.begin(), t->rank_time_us.end());
-      const double ratio = median > 0 ? *slowest / median : 0.0;
-      if (ratio > s_.slowest_ratio) {
-        s_.slowest_ratio = ratio;
-        s_.slowest_rank = static_cast<int>(slowest - t->rank_time_us.begin());
-        s_.slowest_bytes = row.bytes;
-        s_.slowest_variant = t == &row.in_place ? "in-place" : "out-of-place";
-      }
-    }
-    if (!t->groups.empty()) {
-      if (s_.groups.empty()) {
-        for (const GroupTiming& g : t->groups) s_.groups.push_back({g.color, g.nranks, 0.0, 0});
-        group_busbw_sum_.assign(t->groups.size(), 0.0);
-      }
-      for (std::size_t i = 0; i < t->groups.size() && i < s_.groups.size(); ++i) {
-        group_busbw_sum_[i] += t->groups[i].busbw_gbps;
-        if (t->groups[i].wrong > 0) s_.groups[i].wrong_total += t->groups[i].wrong;
-      }
-    }
-    if (t->busbw_gbps > s_.peak_busbw_gbps) {
-      s_.peak_busbw_gbps = t->busbw_gbps;
-      s_.peak_bytes = row.bytes;
-      s_.peak_variant = t == &row.in_place ? "in-place" : "out-of-place";
-    }
-  }
-}
-
-RunSummary SummaryBuilder::summary(bool complete) const {
-  RunSummary s = s_;
-  // nccl-tests' average: over every size and both variants.
-  s.avg_busbw_gbps = busbw_n_ ? busbw_sum_ / busbw_n_ : 0.0;
-  for (std::size_t i = 0; i < s.groups.size(); ++i) {
-    s.groups[i].avg_busbw_gbps = busbw_n_ ? group_busbw_sum_[i] / busbw_n_ : 0.0;
-  }
-  s.complete = complete;
-  return s;
-}
-
-std::vector<double> time_timed_iterations(const RunOptions& opts, Backend& backend, World& world,
-                                          const CollArgs& args, CallObserver* watchdog,
-                                          bool device_buffers) {
-  const int m = opts.agg_iters;
-  std::vector<double> out;
-  if (!device_buffers && (opts.blocking == 1 || opts.blocking == 3)) {
-    for (int i = 0; i < opts.iters; ++i) {
-      if (watchdog) watchdog->begin_call();
-      const auto t0 = std::chrono::steady_clock::now();
-      for (int a = 0; a < m; ++a) {
-        backend.run(args);
-        backend.sync();
-        if (opts.blocking == 1) world.barrier();
-      }
-      const auto t1 = std::chrono::steady_clock::now();
-      if (opts.blocking == 3) world.barrier();
-      if (watchdog) watchdog->end_call();
-      out.push_back(std::chrono::duration<double>(t1 - t0).count() / m);
-    }
-    return out;
-  }
-  const std::vector<double> calls = backend.time_iterations(args, opts.iters * m, watchdog);
-  for (int i = 0; i < opts.iters; ++i) {
-    double sum = 0;
-    for (int a = 0; a < m; ++a)
-      sum += calls[static_cast<std::size_t>(i) * static_cast<std::size_t>(m) +
-                   static_cast<std::size_t>(a)];
-    out.push_back(sum / m);
-  }
-  return out;
-}
-
-SweepPlan plan_sweep(const RunOptions& opts, int nranks, bool device_buffers) {
-  SweepPlan plan;
-  for (DType t : opts.dtypes) {
-    const CollCounts c = opts.collective->counts(opts.max_bytes, dtype_size(t), nranks);
-    plan.send_bytes = std::max(plan.send_bytes, c.send_count * dtype_size(t));
-    // In place, the receive buffer also holds the input (reduce_scatter's is the larger).
-    plan.recv_bytes =
-        std::max({plan.recv_bytes, c.recv_count * dtype_size(t), c.send_count * dtype_size(t)});
-  }
-  // Host: the input staging, the output copy and the expected result (the receive size each), and
-  // the buffers themselves when they live on the host.
-  // -u: the buffers start that many bytes into their allocation.
-  plan.send_bytes += static_cast<std::size_t>(opts.unalign);
-  plan.recv_bytes += static_cast<std::size_t>(opts.unalign);
-  plan.host_bytes = std::max(plan.send_bytes, plan.recv_bytes) + 2 * plan.recv_bytes;
-  if (!device_buffers) plan.host_bytes += plan.send_bytes + plan.recv_bytes;
-  return plan;
-}
-
-std::string check_memory(const SweepPlan& plan, int local_ranks, std::size_t available_bytes) {
-  const double need = static_cast<double>(plan.host_bytes) * local_ranks;
-  if (available_bytes != 0 && need > 0.9 * static_cast<double>(available_bytes)) {
-    return "sizes do not fit in host memory: " + std::to_string(local_ranks) + " ranks x " +
-           std::to_string(plan.host_bytes) + " B needed, " + std::to_string(available_bytes) +
-           " B available (lower -e/--maxbytes)";
-  }
-  return "";
-}
-
-std::string check_device_memory(const SweepPlan& plan, int ranks_per_gpu,
-                                std::size_t device_total_bytes) {
-  const std::size_t per_rank = plan.send_bytes + plan.recv_bytes;
-  const double need = static_cast<double>(per_rank) * ranks_per_gpu;
-  if (device_total_bytes != 0 && need > 0.9 * static_cast<double>(device_total_bytes)) {
-    return "sizes do not fit in device memory: " + std::to_string(ranks_per_gpu) + " ranks x " +
-           std::to_string(per_rank) + " B needed per GPU, " + std::to_string(device_total_bytes) +
-           " B on the GPU (lower -e/--maxbytes)";
-  }
-  return "";
-}
 
 double combine_rank_times(World& world, double mine, AverageMode mode) {
   double v = mine;
@@ -233,33 +108,6 @@ double combine_rank_times(World& world, double mine, AverageMode mode) {
       return v;
   }
   return v;
-}
-
-void for_each_sweep_step(const RunOptions& opts, int nranks,
-                         const std::function<bool(const SweepStep&)>& fn) {
-  const CollectiveDef& coll = *opts.collective;
-  const std::vector<std::size_t> sizes =
-      make_sweep(opts.min_bytes, opts.max_bytes, opts.step_bytes, opts.step_factor);
-  const std::vector<RedOp> ops = coll.uses_op ? opts.ops : std::vector<RedOp>{RedOp::kSum};
-  SweepStep step;
-  for (step.cycle = 0; opts.run_cycles == 0 || step.cycle < opts.run_cycles; ++step.cycle) {
-    for (DType dtype : opts.dtypes) {
-      step.dtype = dtype;
-      for (RedOp op : ops) {
-        step.op = op;
-        const bool every_root = coll.uses_root && opts.root < 0;
-        const int first_root = every_root ? 0 : std::max(opts.root, 0);
-        const int last_root = every_root ? nranks - 1 : first_root;
-        for (step.root = first_root; step.root <= last_root; ++step.root) {
-          for (std::size_t size : sizes) {
-            step.size = size;
-            step.counts = coll.counts(size, dtype_size(dtype), nranks);
-            if (!fn(step)) return;
-          }
-        }
-      }
-    }
-  }
 }
 
 RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, CallObserver* watchdog,
@@ -349,12 +197,11 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
         world.barrier();
       }
       if (watchdog) watchdog->set_phase(phase_name(row, in_place, "timed"));
+      const TimedLoop loop = run_timed_loop(opts, backend, world, args, watchdog, device_buffers);
+      const double mine = loop.per_call_s;
+      // The samples: per iteration (-I 1, -z 3), else the whole loop's one.
       std::vector<double> times =
-          time_timed_iterations(opts, backend, world, args, watchdog, device_buffers);
-
-      double mine = 0;
-      for (double x : times) mine += x;
-      mine /= static_cast<double>(times.size());
+          loop.iteration_s.empty() ? std::vector<double>{mine} : loop.iteration_s;
       if (watchdog) watchdog->set_phase(phase_name(row, in_place, "combining times"));
       double combined = 0;
       // Every rank's own mean time (which rank is slow), outside the timed region.
@@ -379,13 +226,13 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
         // Per iteration, the slowest rank bounds the collective.
         world.allreduce_max(times.data(), static_cast<int>(times.size()));
       }
-      for (auto& x : times) x *= 1e6;
+      for (auto& x : times) x = model::micros_from_seconds(x);
       const SampleStats st = compute_stats(times);
 
       t.measured = true;
       t.iters = opts.iters;
-      t.time_us = combined * 1e6;
-      t.algbw_gbps = combined > 0 ? static_cast<double>(row.bytes) / combined / 1e9 : 0.0;
+      t.time_us = model::micros_from_seconds(combined);
+      t.algbw_gbps = model::gbps_from(static_cast<double>(row.bytes), combined);
       t.busbw_gbps = t.algbw_gbps * coll.bus_bw_factor(row_ranks);
       if (layout != nullptr)
         t.groups = group_timings(coll, *layout, step.size, es, rank_mean, opts.average);
@@ -395,7 +242,7 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
       t.time_us_max = st.max;
       t.time_us_p99 = st.p99;
       t.rank_time_us = rank_mean;
-      for (double& x : t.rank_time_us) x *= 1e6;
+      for (double& x : t.rank_time_us) x = model::micros_from_seconds(x);
       if (opts.per_iter_timing == 1) {
         t.per_iter = per_iter_stats(times, opts.per_iter_skip);
         t.per_iter.rank_times_us.resize(static_cast<std::size_t>(job_ranks));
@@ -404,7 +251,9 @@ RunSummary run_sweep(const RunOptions& opts, Backend& backend, World& world, Cal
                                                       static_cast<std::size_t>(r) * times.size());
           t.per_iter.rank_times_us[static_cast<std::size_t>(r)].assign(
               first, first + static_cast<std::ptrdiff_t>(times.size()));
-          for (double& x : t.per_iter.rank_times_us[static_cast<std::size_t>(r)]) x *= 1e6;
+          for (double& x : t.per_iter.rank_times_us[static_cast<std::size_t>(r)]) {
+            x = model::micros_from_seconds(x);
+          }
         }
       }
 

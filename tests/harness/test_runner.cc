@@ -12,6 +12,7 @@
 #include "collectives/collective.h"
 #include "harness/options.h"
 #include "harness/runner.h"
+#include "harness/timing_loop.h"
 
 namespace fb {
 namespace {
@@ -275,6 +276,193 @@ TEST(Runner, MemoryPlanCoversInPlaceInputAndRefusesTooLarge) {
   const std::string err = check_memory(plan, 4, 1u << 20);
   EXPECT_NE(err.find("do not fit in host memory"), std::string::npos);
   EXPECT_NE(err.find(std::to_string(plan.host_bytes)), std::string::npos);
+}
+
+// A fake clock the timed loop reads through its injected clock: calls advance it, reads count.
+double g_fake_now_s = 0;
+int g_clock_reads = 0;
+double fake_clock() {
+  ++g_clock_reads;
+  return g_fake_now_s;
+}
+
+// Each call takes `call_s` on the fake clock, the k-th (from 0) `call_s + k * step_s`.
+class FakeTimeBackend final : public Backend {
+ public:
+  FakeTimeBackend(double call_s, double step_s) : call_s_(call_s), step_s_(step_s) {}
+  std::string name() const override { return "fake-time"; }
+  std::string algorithm(const CollArgs&) const override { return "fake"; }
+  bool supports(const CollectiveDef&) const override { return true; }
+  void run(const CollArgs&) override { g_fake_now_s += call_s_ + step_s_ * calls++; }
+  int calls = 0;
+
+ private:
+  double call_s_, step_s_;
+};
+
+class CountingWorld final : public World {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  int local_rank() const override { return 0; }
+  int local_size() const override { return 1; }
+  void barrier() override { ++barriers; }
+  void allreduce_max(double*, int) override {}
+  void allreduce_min(double*, int) override {}
+  void allreduce_sum(double*, int) override {}
+  std::vector<std::string> allgather_string(const std::string& s) override { return {s}; }
+  void broadcast_bytes(void*, int, int) override {}
+  [[noreturn]] void abort(int) override { std::abort(); }
+  std::string library_version() const override { return "test"; }
+  int barriers = 0;
+};
+
+struct CountingObserver final : CallObserver {
+  int begins = 0, ends = 0;
+  void begin_call() override { ++begins; }
+  void end_call() override { ++ends; }
+};
+
+RunOptions loop_options(std::vector<std::string> extra) {
+  std::vector<std::string> args{"all_reduce", "-b", "8", "-e", "8", "-n", "3", "-m", "2"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  ParseOutcome p = parse_run_options(args);
+  EXPECT_TRUE(p.options) << p.output;
+  return *p.options;
+}
+
+struct LoopRun {
+  TimedLoop loop;
+  int clock_reads = 0, calls = 0, barriers = 0, watch_begins = 0, watch_ends = 0;
+};
+
+LoopRun run_loop(const RunOptions& opts, double call_s, double step_s = 0) {
+  g_fake_now_s = 1000;
+  g_clock_reads = 0;
+  FakeTimeBackend backend(call_s, step_s);
+  CountingWorld world;
+  CountingObserver watchdog;
+  CollArgs args;
+  args.coll = find_collective("all_reduce");
+  LoopRun r;
+  r.loop = run_timed_loop(opts, backend, world, args, &watchdog, false, &fake_clock);
+  r.clock_reads = g_clock_reads;
+  r.calls = backend.calls;
+  r.barriers = world.barriers;
+  r.watch_begins = watchdog.begins;
+  r.watch_ends = watchdog.ends;
+  return r;
+}
+
+// The default: two clock reads around the -n x -m calls, time per call = total / calls, no
+// per-iteration samples, the watchdog armed once.
+TEST(TimedLoop, WholeLoopReadsTheClockTwiceAndDividesByTheCalls) {
+  // Calls of 0.25, 0.375, ... 0.875 s (exact in binary): 3.375 s over 6 calls.
+  const LoopRun r = run_loop(loop_options({}), 0.25, 0.125);
+  EXPECT_EQ(r.calls, 6);
+  EXPECT_EQ(r.clock_reads, 2);
+  EXPECT_DOUBLE_EQ(r.loop.per_call_s, 3.375 / 6);
+  EXPECT_TRUE(r.loop.iteration_s.empty());
+  EXPECT_EQ(r.watch_begins, 1);
+  EXPECT_EQ(r.watch_ends, 1);
+  EXPECT_EQ(r.barriers, 0);
+  EXPECT_FALSE(times_each_iteration(loop_options({}), false));
+}
+
+// -z 1: a barrier after each call, inside the one timed region.
+TEST(TimedLoop, BlockingOneBarriersEveryCallInsideTheWholeLoop) {
+  const LoopRun r = run_loop(loop_options({"-z", "1"}), 0.5);
+  EXPECT_EQ(r.barriers, 6);
+  EXPECT_EQ(r.clock_reads, 2);
+  EXPECT_DOUBLE_EQ(r.loop.per_call_s, 0.5);
+  EXPECT_TRUE(r.loop.iteration_s.empty());
+}
+
+// -I 1: one clock read per iteration (plus the start), n samples of the iteration's time / m.
+TEST(TimedLoop, PerIterationTimingReadsTheClockOncePerIteration) {
+  const LoopRun r = run_loop(loop_options({"-I", "1"}), 0.25, 0.125);
+  EXPECT_EQ(r.clock_reads, 4);
+  ASSERT_EQ(r.loop.iteration_s.size(), 3u);
+  // Iterations: (0.25 + 0.375) / 2, (0.5 + 0.625) / 2, (0.75 + 0.875) / 2.
+  EXPECT_DOUBLE_EQ(r.loop.iteration_s[0], 0.3125);
+  EXPECT_DOUBLE_EQ(r.loop.iteration_s[1], 0.5625);
+  EXPECT_DOUBLE_EQ(r.loop.iteration_s[2], 0.8125);
+  EXPECT_DOUBLE_EQ(r.loop.per_call_s, 3.375 / 6);
+  EXPECT_EQ(r.watch_begins, 1);
+}
+
+// -z 3: each iteration between its own two reads, the barrier after it not timed.
+TEST(TimedLoop, BlockingThreeTimesEachIterationWithoutItsBarrier) {
+  const LoopRun r = run_loop(loop_options({"-z", "3"}), 0.25);
+  EXPECT_EQ(r.barriers, 3);
+  EXPECT_EQ(r.clock_reads, 6);
+  ASSERT_EQ(r.loop.iteration_s.size(), 3u);
+  for (double x : r.loop.iteration_s) EXPECT_DOUBLE_EQ(x, 0.25);
+  EXPECT_DOUBLE_EQ(r.loop.per_call_s, 0.25);
+  EXPECT_TRUE(times_each_iteration(loop_options({"-z", "3"}), false));
+  EXPECT_FALSE(times_each_iteration(loop_options({"-z", "3"}), true));  // host path only
+}
+
+TEST(TimedLoop, MetadataNamesTheMode) {
+  EXPECT_EQ(timing_metadata(loop_options({}), false)["mode"], "whole_loop");
+  EXPECT_EQ(timing_metadata(loop_options({"-I", "1"}), false)["mode"], "per_iteration");
+  EXPECT_EQ(timing_metadata(loop_options({"-z", "3"}), false)["mode"], "per_iteration");
+  EXPECT_EQ(timing_metadata(loop_options({}), true)["mode"], "device_events");
+  const nlohmann::json t = timing_metadata(loop_options({"-I", "1"}), false);
+  EXPECT_GT(t["clock_read_ns"].get<double>(), 0.0);
+  EXPECT_EQ(t["per_iteration_samples"], true);
+  EXPECT_EQ(
+      timing_header_line(timing_metadata(loop_options({}), false)).rfind("timing: whole loop", 0),
+      0u);
+}
+
+// Whole-loop rows: no per-iteration summary, and the order statistics are the one sample.
+TEST(Runner, WholeLoopRowsHaveOneSampleAndNoPerIterationTimes) {
+  SingleRankWorld world;
+  ParseOutcome p = parse_run_options(
+      {"all_reduce", "-b", "64", "-e", "256", "-f", "4", "-n", "4", "-w", "1", "-m", "3"});
+  ASSERT_TRUE(p.options);
+  CopyBackend backend;
+  std::vector<SizeResult> rows;
+  run_sweep(*p.options, backend, world, nullptr, false,
+            [&](const SizeResult& r) { rows.push_back(r); });
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& r : rows) {
+    for (const Timing* t : {&r.out_of_place, &r.in_place}) {
+      EXPECT_FALSE(t->per_iter.present);
+      EXPECT_TRUE(t->per_iter.times_us.empty());
+      EXPECT_EQ(t->iters, 4);
+      EXPECT_EQ(t->time_us_min, t->time_us);  // one rank: the combined time is its own
+      EXPECT_EQ(t->time_us_median, t->time_us);
+      EXPECT_EQ(t->time_us_max, t->time_us);
+      EXPECT_EQ(t->time_us_p99, t->time_us);
+      ASSERT_EQ(t->rank_time_us.size(), 1u);
+      EXPECT_EQ(t->rank_time_us[0], t->time_us);
+    }
+  }
+  // (warm-up 1 + timed 4 x 3 + check 1) x 2 variants x 2 sizes.
+  EXPECT_EQ(backend.calls, 2 * 2 * (1 + 12 + 1));
+}
+
+// -I 1 -K 1: n samples per variant, the first left out of the summary.
+TEST(Runner, PerIterationTimingKeepsEverySampleAndSkips) {
+  SingleRankWorld world;
+  ParseOutcome p = parse_run_options(
+      {"all_reduce", "-b", "64", "-e", "64", "-n", "5", "-w", "0", "-I", "1", "-K", "1"});
+  ASSERT_TRUE(p.options);
+  CopyBackend backend;
+  std::vector<SizeResult> rows;
+  run_sweep(*p.options, backend, world, nullptr, false,
+            [&](const SizeResult& r) { rows.push_back(r); });
+  ASSERT_EQ(rows.size(), 1u);
+  for (const Timing* t : {&rows[0].out_of_place, &rows[0].in_place}) {
+    ASSERT_TRUE(t->per_iter.present);
+    EXPECT_EQ(t->per_iter.skipped, 1);
+    EXPECT_EQ(t->per_iter.times_us.size(), 5u);
+    ASSERT_EQ(t->per_iter.rank_times_us.size(), 1u);
+    EXPECT_EQ(t->per_iter.rank_times_us[0].size(), 5u);
+    EXPECT_LE(t->time_us_min, t->time_us_median);
+  }
 }
 
 }  // namespace

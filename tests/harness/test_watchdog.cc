@@ -8,8 +8,12 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "collectives/collective.h"
+#include "harness/options.h"
+#include "harness/timing_loop.h"
 #include "harness/watchdog.h"
 
 namespace fb {
@@ -182,6 +186,51 @@ TEST(WatchedCall, BracketsTheScopeAndIgnoresNull) {
   }
   EXPECT_EQ(counter.ends, 1);
   { WatchedCall none(nullptr); }
+}
+
+// A collective that never returns inside the whole-loop timed region (the watchdog is armed once
+// around the loop, not per call) is still caught: the backend's third call blocks until the
+// test releases it after the message came.
+TEST(Watchdog, CatchesAHungCallInTheWholeLoop) {
+  struct HangingBackend final : Backend {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool release = false;
+    int calls = 0;
+    std::string name() const override { return "hang"; }
+    std::string algorithm(const CollArgs&) const override { return "hang"; }
+    bool supports(const CollectiveDef&) const override { return true; }
+    void run(const CollArgs&) override {
+      if (++calls != 3) return;
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [this] { return release; });
+    }
+  } backend;
+  FakeWorld world(0, 1);
+  Catcher c;
+  ParseOutcome p = parse_run_options({"all_reduce", "-n", "5", "-m", "2"});
+  ASSERT_TRUE(p.options);
+  CollArgs args;
+  args.coll = find_collective("all_reduce");
+  {
+    Watchdog wd(world, c.options(0.5));
+    wd.set_phase(kPhase);
+    std::thread runner([&] { run_timed_loop(*p.options, backend, world, args, &wd, false); });
+    const bool caught = c.wait_for_message();
+    {
+      std::lock_guard<std::mutex> lock(backend.mu);
+      backend.release = true;
+    }
+    backend.cv.notify_all();
+    runner.join();
+    ASSERT_TRUE(caught);
+  }
+  ASSERT_EQ(c.messages.size(), 1u);
+  EXPECT_EQ(c.messages[0], "watchdog: " + kPhase +
+                               " did not complete within 0.5 s on rank 0 (call 1); ranks that did "
+                               "not arrive: none (the job has one rank); waiting in this call: "
+                               "0; aborting the job");
+  EXPECT_EQ(backend.calls, 10);  // released, the loop ran to its end
 }
 
 }  // namespace
