@@ -46,8 +46,8 @@ int run_rank(World& world, RunOptions opts, const RankContext& ctx) {
   const int row_ranks = static_cast<int>(layout.groups.front().ranks.size());
   if (!load_resume(world, opts, meta, row_ranks, &resumed)) return kExitUsage;
 
-  meta["timing"] = timing_metadata(opts, device_buffers);
-  std::vector<std::string> header{pre.device.reason, timing_header_line(meta["timing"])};
+  std::vector<std::string> header{pre.device.reason,
+                                  add_timing_metadata(meta, opts, device_buffers)};
   if (opts.split.active()) {
     std::string line = opts.split.env + "=" + quote_arg(opts.split.text) + ": " +
                        std::to_string(layout.groups.size()) + " groups (" + opts.split.describe() +

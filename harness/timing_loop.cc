@@ -145,7 +145,6 @@ nlohmann::json timing_metadata(const RunOptions& opts, bool device_buffers) {
   t["mode"] = each ? "per_iteration" : device_buffers ? "device_events" : "whole_loop";
   t["clock"] =
       device_buffers ? "the backend's (CUDA events per call)" : "std::chrono::steady_clock";
-  t["clock_read_ns"] = clock_read_ns();
   t["per_iteration_samples"] = opts.per_iter_timing == 1;
   std::string timed;
   if (device_buffers) {
@@ -174,9 +173,9 @@ nlohmann::json timing_metadata(const RunOptions& opts, bool device_buffers) {
   return t;
 }
 
-std::string timing_header_line(const nlohmann::json& timing) {
+std::string timing_header_line(const nlohmann::json& timing, double clock_read_cost_ns) {
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%.0f ns", timing.value("clock_read_ns", 0.0));
+  std::snprintf(buf, sizeof buf, "%.0f ns", clock_read_cost_ns);
   const std::string mode = timing.value("mode", "");
   if (mode == "whole_loop") {
     return "timing: whole loop (" + timing.value("timed", std::string()) + ")";
@@ -184,6 +183,14 @@ std::string timing_header_line(const nlohmann::json& timing) {
   if (mode == "device_events") return "timing: " + timing.value("timed", std::string());
   return "timing: per iteration (" + timing.value("timed", std::string()) +
          "; a clock read costs " + buf + " here)";
+}
+
+std::string add_timing_metadata(nlohmann::json& meta, const RunOptions& opts, bool device_buffers) {
+  meta["timing"] = timing_metadata(opts, device_buffers);
+  const double ns = clock_read_ns();
+  // A property of the machine, measured: beside its description (rank 0's meta has it).
+  if (meta.contains("machine")) meta["machine"]["clock_read_ns"] = ns;
+  return timing_header_line(meta["timing"], ns);
 }
 
 }  // namespace fb

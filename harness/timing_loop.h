@@ -38,9 +38,13 @@ TimedLoop run_timed_loop(const RunOptions& opts, Backend& backend, World& world,
 // Cost of one steady_clock read on this machine (ns, the best of a few batches).
 double clock_read_ns();
 
-// The results' "timing" object: mode ("whole_loop" or "per_iteration"), what is timed, and the
-// clock read's cost; and its one-line description for the console header.
+// The results' "timing" object: mode ("whole_loop"; "per_iteration" with -I 1 or -z 3;
+// "device_events" on device buffers without -I), what is timed, whether per-iteration samples
+// exist; and its one-line description for the console header with a clock read's cost.
 nlohmann::json timing_metadata(const RunOptions& opts, bool device_buffers);
-std::string timing_header_line(const nlohmann::json& timing);
+std::string timing_header_line(const nlohmann::json& timing, double clock_read_cost_ns);
+// Sets meta["timing"] and, measured, meta["machine"]["clock_read_ns"] (when meta has "machine");
+// returns the header line.
+std::string add_timing_metadata(nlohmann::json& meta, const RunOptions& opts, bool device_buffers);
 
 }  // namespace fb

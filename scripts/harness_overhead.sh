@@ -64,7 +64,7 @@ lines = [
     "mean over ranks of each rank's time per call. Produced by scripts/harness_overhead.sh.",
     "",
     f"fabricbench timing: {timing.get('mode', '?')} ({timing.get('timed', '')}); "
-    f"a clock read costs {timing.get('clock_read_ns', 0):.1f} ns here.",
+    f"a clock read costs {meta.get('machine', {}).get('clock_read_ns', 0):.1f} ns here.",
     f"Machine: {meta.get('machine', {}).get('cpu_model', meta.get('machine', {}).get('cpu', '?'))}; "
     f"MPI: {meta.get('mpi_library', meta.get('mpi', '?'))}.",
     "",
